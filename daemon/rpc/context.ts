@@ -1,0 +1,38 @@
+/** What every RPC handler receives: the verified caller, the daemon's services and the clock. */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Layout } from '../../client/layout.js';
+import type { MethodName, Methods, ResultOf } from '../../client/protocol.js';
+import type { AuditTrail } from '../audit/trail.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Scheduler } from '../jobs.js';
+import type { PeerCredentials } from '../peer-credentials.js';
+import type { Db } from '../store/db.js';
+
+export interface DaemonServices {
+  layout: Layout;
+  config: Config;
+  db: Db;
+  audit: AuditTrail;
+  scheduler: Scheduler;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  schemaVersion: number;
+  startedAt: number;
+  startedMono: number;
+  /** Aborted when the daemon begins shutting down, so long-polls return at once. */
+  shutdown: AbortSignal;
+}
+
+export interface RpcContext extends DaemonServices {
+  caller: PeerCredentials;
+}
+
+export type Handler<M extends MethodName> = (
+  ctx: RpcContext,
+  params: z.output<Methods[M]['params']>,
+) => ResultOf<M> | Promise<ResultOf<M>>;
+
+export type HandlerTable<M extends MethodName = MethodName> = { readonly [K in M]: Handler<K> };
