@@ -1,0 +1,311 @@
+#!/usr/bin/env node
+/** ocsecctl: the command line for ocsecd — status, the audit trail and a health check — over the RPC socket. */
+import { Command, CommanderError } from 'commander';
+import { lstatSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { layoutFor, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, stateDirFrom } from './layout.js';
+import { PROTOCOL_VERSION, type AuditEvent, type ResultOf } from './protocol.js';
+import { DaemonRpcError, isDaemonUnreachable, OcsecClient } from './rpc-client.js';
+import { inertLine } from './terminal.js';
+import { VERSION } from './version.js';
+
+/** Documented in the README: scripts rely on these. */
+export const ExitCode = { Ok: 0, Findings: 1, Usage: 2, Unreachable: 3 } as const;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Lets `audit tail --follow` stop (Ctrl-C, or a test). */
+  signal?: AbortSignal;
+}
+
+class UsageError extends Error {}
+
+function socketPathFrom(opts: { socket?: string; stateDir?: string }, env: NodeJS.ProcessEnv): string {
+  if (opts.socket) return opts.socket;
+  return layoutFor(opts.stateDir ?? stateDirFrom(env)).socketPath;
+}
+
+function parseNonNegativeInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, got "${value}"`);
+    return Number(value);
+  };
+}
+
+function parseTimestamp(value: string): string {
+  if (Number.isNaN(Date.parse(value))) throw new UsageError(`--since must be an ISO 8601 timestamp, got "${value}"`);
+  return new Date(value).toISOString();
+}
+
+function formatEvent(e: AuditEvent): string {
+  const fields = Object.entries(e.data)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return inertLine(`${String(e.seq).padStart(6)} ${e.ts} ${e.action.padEnd(22)} ${e.subject || '-'} uid=${e.actor_uid} pid=${e.actor_pid}${fields ? ' ' + fields : ''}`);
+}
+
+/** The reference JSONL shape, identical to the daemon's mirror lines. */
+function mirrorLine(e: AuditEvent): string {
+  return JSON.stringify({ ts_utc: e.ts, action: e.action, ...e.data, subject: e.subject, actor_uid: e.actor_uid, actor_pid: e.actor_pid, seq: e.seq, prev_hash: e.prev_hash, hash: e.hash });
+}
+
+function versionSkewWarning(status: ResultOf<'daemon.status'>): string | null {
+  if (status.protocolVersion !== PROTOCOL_VERSION) {
+    return `warning: ocsecd speaks protocol ${status.protocolVersion}, this ocsecctl speaks ${PROTOCOL_VERSION} — restart ocsecd after upgrading (daemon ${status.version}, ocsecctl ${VERSION})`;
+  }
+  if (status.version !== VERSION) return `warning: ocsecd is version ${status.version}, ocsecctl is ${VERSION} — restart ocsecd after upgrading`;
+  return null;
+}
+
+type Check = { name: string; status: 'PASS' | 'WARN' | 'FAIL'; detail: string; fix?: string };
+
+function modeCheck(name: string, path: string, want: number, kind: 'dir' | 'socket'): Check {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return { name, status: 'FAIL', detail: `${path} does not exist`, fix: kind === 'socket' ? 'start ocsecd' : `mkdir -m ${want.toString(8)} ${path}` };
+  }
+  const mode = st.mode & 0o777;
+  const uid = process.getuid?.();
+  if (kind === 'socket' && !st.isSocket()) return { name, status: 'FAIL', detail: `${path} is not a socket`, fix: 'stop whatever created it and restart ocsecd' };
+  if (kind === 'dir' && !st.isDirectory()) return { name, status: 'FAIL', detail: `${path} is not a directory` };
+  if (uid !== undefined && st.uid !== uid) return { name, status: 'FAIL', detail: `${path} is owned by uid ${st.uid}, not ${uid}`, fix: `chown ${uid} ${path}` };
+  if ((mode & ~want) !== 0) return { name, status: 'FAIL', detail: `${path} has mode ${mode.toString(8)}, want ${want.toString(8)}`, fix: `chmod ${want.toString(8)} ${path}` };
+  return { name, status: 'PASS', detail: `${path} ${mode.toString(8)}` };
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const clients: OcsecClient[] = [];
+  const out = (text: string) => io.stdout(text.endsWith('\n') ? text : text + '\n');
+  const err = (text: string) => io.stderr(text.endsWith('\n') ? text : text + '\n');
+  const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+
+  const program = new Command('ocsecctl')
+    .description('Control and inspect ocsecd, the OpenClaw privilege-governance daemon.')
+    .version(VERSION, '-V, --version')
+    .option('--socket <path>', 'RPC socket (default: <state>/run/ocsecd.sock)')
+    .option('--state-dir <dir>', 'state directory (default: $OPENCLAW_STATE_DIR or ~/.openclaw)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 findings or a failed check, 2 usage error, 3 ocsecd unreachable.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const client = (): OcsecClient => {
+    const c = new OcsecClient(socketPathFrom(program.opts<{ socket?: string; stateDir?: string }>(), io.env));
+    clients.push(c);
+    return c;
+  };
+
+  program
+    .command('status')
+    .description('show the daemon version, pid, uptime, paths, audit head and jobs')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const status = await client().call('daemon.status');
+      const skew = versionSkewWarning(status);
+      if (skew) err(skew);
+      if (opts.json) return json(status);
+      out(
+        [
+          `ocsecd ${status.version} (protocol ${status.protocolVersion}) pid ${status.pid}, up ${status.uptimeSeconds}s since ${status.startedAt}`,
+          `state dir   ${status.stateDir}`,
+          `socket      ${status.socketPath}`,
+          `database    ${status.dbPath} (schema ${status.schemaVersion})`,
+          `audit       head seq ${status.audit.headSeq} ${status.audit.headHash}`,
+          `jobs:`,
+          ...status.jobs.map(
+            (j) => `  ${j.name.padEnd(16)} ${j.schedule.padEnd(16)} runs ${j.runs} last ${j.lastRunAt ?? 'never'} next ${j.nextRunAt ?? '-'}${j.lastError ? ` error: ${inertLine(j.lastError)}` : ''}`,
+          ),
+        ].join('\n'),
+      );
+    });
+
+  const audit = program.command('audit').description('read and verify the audit trail');
+
+  audit
+    .command('list')
+    .description('list audit events (oldest first)')
+    .option('--since <iso>', 'only events at or after this time', parseTimestamp)
+    .option('--action <name>', 'only this action (a trailing * matches a prefix)')
+    .option('--after-seq <n>', 'only events after this seq', parseNonNegativeInt('--after-seq'))
+    .option('--limit <n>', 'at most this many events (1-1000)', parseNonNegativeInt('--limit'), 100)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { since?: string; action?: string; afterSeq?: number; limit: number; json?: boolean }) => {
+      if (opts.limit < 1 || opts.limit > 1000) throw new UsageError('--limit must be between 1 and 1000');
+      const res = await client().call('audit.query', { since: opts.since, action: opts.action, afterSeq: opts.afterSeq, limit: opts.limit });
+      if (opts.json) return json(res);
+      for (const e of res.events) out(formatEvent(e));
+    });
+
+  audit
+    .command('export')
+    .description('write every matching event to stdout (a JSON array, or reference JSONL lines with --jsonl)')
+    .option('--since <iso>', 'only events at or after this time', parseTimestamp)
+    .option('--action <name>', 'only this action (a trailing * matches a prefix)')
+    .option('--jsonl', 'one reference-format line per event, as in privileged-audit.jsonl')
+    .option('--json', 'a JSON array (the default)')
+    .action(async (opts: { since?: string; action?: string; jsonl?: boolean }) => {
+      const c = client();
+      let afterSeq = 0;
+      const all: AuditEvent[] = [];
+      for (;;) {
+        const page = await c.call('audit.query', { since: opts.since, action: opts.action, afterSeq, limit: 1000 });
+        if (page.events.length === 0) break;
+        for (const e of page.events) {
+          if (opts.jsonl) out(mirrorLine(e));
+          else all.push(e);
+        }
+        afterSeq = page.events[page.events.length - 1]!.seq;
+      }
+      if (!opts.jsonl) json(all);
+    });
+
+  audit
+    .command('tail')
+    .description('print the latest events and follow new ones (Ctrl-C stops)')
+    .option('-n, --lines <n>', 'how many past events to show first', parseNonNegativeInt('--lines'), 10)
+    .option('--no-follow', 'print the past events and exit')
+    .option('--json', 'one JSON event per line')
+    .action(async (opts: { lines: number; follow: boolean; json?: boolean }) => {
+      const c = client();
+      const print = (e: AuditEvent) => out(opts.json ? JSON.stringify(e) : formatEvent(e));
+      const head = (await c.call('daemon.status')).audit.headSeq;
+      let afterSeq = head;
+      if (opts.lines > 0) {
+        // Seqs are contiguous, so the last N events start right after head - N.
+        const past = await c.call('audit.query', { afterSeq: Math.max(0, head - opts.lines), limit: Math.min(1000, opts.lines) });
+        for (const e of past.events) print(e);
+        afterSeq = past.events.at(-1)?.seq ?? head;
+      }
+      while (opts.follow && !io.signal?.aborted) {
+        const page = await c.call('audit.tail', { afterSeq, waitMs: 20_000 }, { timeoutMs: 40_000 });
+        for (const e of page.events) print(e);
+        afterSeq = page.events.at(-1)?.seq ?? afterSeq;
+      }
+    });
+
+  audit
+    .command('verify')
+    .description('recompute the hash chain and compare it with the JSONL mirror (exit 1 if broken)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const report = await client().call('audit.verify');
+      if (!report.ok) exitCode = ExitCode.Findings;
+      if (opts.json) return json(report);
+      if (report.ok) out(`OK: ${report.count} events, head seq ${report.headSeq} ${report.headHash}; mirror ${report.mirror.lines} lines agrees`);
+      else {
+        const b = report.firstBreak!;
+        out(`BROKEN at seq ${b.seq} (${b.kind}): ${inertLine(b.reason)}`);
+        out(`${report.count} rows in the database; last verified head seq ${report.headSeq}; mirror ${report.mirror.path} has ${report.mirror.lines} lines`);
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('check that protection is real: socket, modes, database integrity, audit chain')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const globals = program.opts<{ socket?: string; stateDir?: string }>();
+      const layout = layoutFor(globals.stateDir ?? stateDirFrom(io.env));
+      const socketPath = socketPathFrom(globals, io.env);
+      const checks: Check[] = [
+        modeCheck('state dir', layout.stateDir, PRIVATE_DIR_MODE, 'dir'),
+        modeCheck('security dir', layout.securityDir, PRIVATE_DIR_MODE, 'dir'),
+        modeCheck('run dir', layout.runDir, PRIVATE_DIR_MODE, 'dir'),
+        modeCheck('socket', socketPath, PRIVATE_FILE_MODE, 'socket'),
+      ];
+      let unreachable = false;
+      const c = client();
+      try {
+        const status = await c.call('daemon.status');
+        const skew = versionSkewWarning(status);
+        checks.push({ name: 'daemon', status: skew ? 'WARN' : 'PASS', detail: `ocsecd ${status.version} pid ${status.pid}${skew ? ` — ${skew}` : ''}` });
+        const integrity = await c.call('store.integrity');
+        checks.push(
+          integrity.ok
+            ? { name: 'database integrity', status: 'PASS', detail: `${integrity.dbPath}: ok` }
+            : { name: 'database integrity', status: 'FAIL', detail: integrity.messages.slice(0, 5).join('; '), fix: `stop ocsecd, move ${integrity.dbPath} aside and restore a backup` },
+        );
+        const report = await c.call('audit.verify');
+        checks.push(
+          report.ok
+            ? { name: 'audit chain', status: 'PASS', detail: `${report.count} events, head seq ${report.headSeq}` }
+            : { name: 'audit chain', status: 'FAIL', detail: `broken at seq ${report.firstBreak!.seq} (${report.firstBreak!.kind}): ${report.firstBreak!.reason}`, fix: 'investigate who changed the trail; `ocsecctl audit verify --json` has the details' },
+        );
+      } catch (e) {
+        if (!isDaemonUnreachable(e)) throw e;
+        unreachable = true;
+        checks.push({ name: 'daemon', status: 'FAIL', detail: e.message, fix: 'npm start, or systemctl --user start ocsecd' });
+      }
+      const failed = checks.some((ch) => ch.status === 'FAIL');
+      exitCode = unreachable ? ExitCode.Unreachable : failed ? ExitCode.Findings : ExitCode.Ok;
+      if (opts.json) return json({ ok: !failed, checks });
+      for (const ch of checks) {
+        out(`${ch.status.padEnd(4)} ${ch.name}: ${inertLine(ch.detail)}`);
+        if (ch.fix && ch.status !== 'PASS') out(`     Fix: ${ch.fix}`);
+      }
+    });
+
+  try {
+    await program.parseAsync(['node', 'ocsecctl', ...argv]);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; everything else commander throws is a usage mistake.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? ExitCode.Ok : ExitCode.Usage;
+    }
+    if (e instanceof UsageError) {
+      err(`ocsecctl: ${e.message}`);
+      return ExitCode.Usage;
+    }
+    if (isDaemonUnreachable(e)) {
+      err(`ocsecctl: ${e.message}`);
+      return ExitCode.Unreachable;
+    }
+    if (e instanceof DaemonRpcError) {
+      err(`ocsecctl: ocsecd refused the request: ${inertLine(e.message)} (code ${e.code})`);
+      return ExitCode.Findings;
+    }
+    throw e;
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
+function isMainModule(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    abort.abort();
+    process.exit(0);
+  });
+  runCli(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    signal: abort.signal,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`ocsecctl: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
