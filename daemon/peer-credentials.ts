@@ -56,7 +56,15 @@ function darwinReader(): PeerCredentialReader {
  * connection rather than serving unidentified peers.
  */
 export function platformPeerCredentialReader(platform: NodeJS.Platform = process.platform): PeerCredentialReader {
-  if (platform === 'linux') return linuxReader();
-  if (platform === 'darwin') return darwinReader();
-  throw new Error(`peer credentials are not supported on ${platform}`);
+  // koffi type names are process-global, so the reader is built once and shared by every daemon in the process.
+  let reader = readers.get(platform);
+  if (!reader) {
+    if (platform === 'linux') reader = linuxReader();
+    else if (platform === 'darwin') reader = darwinReader();
+    else throw new Error(`peer credentials are not supported on ${platform}`);
+    readers.set(platform, reader);
+  }
+  return reader;
 }
+
+const readers = new Map<NodeJS.Platform, PeerCredentialReader>();

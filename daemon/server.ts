@@ -73,10 +73,7 @@ export interface ServerOptions {
 
 const callerOf = new WeakMap<Socket, PeerCredentials>();
 
-function refusalResponse(message: string): string {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.PeerRefused, message } });
-  return `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
-}
+const refusalOf = new WeakMap<Socket, string>();
 
 export async function startServer(opts: ServerOptions): Promise<FastifyInstance> {
   // Fastify types its logger as its own base interface; pino satisfies it at run time.
@@ -105,9 +102,21 @@ export async function startServer(opts: ServerOptions): Promise<FastifyInstance>
     } catch (err) {
       reason = `peer credentials could not be read (${(err as Error).message}); refusing unidentified peers`;
     }
-    socket.end(refusalResponse(`${errorCatalogue.PeerRefused.message}: ${reason}`));
-    socket.destroySoon?.();
+    // Let the peer send its request and answer it with a JSON-RPC refusal (closing at once would leave
+    // it with a bare EPIPE); a peer that sends nothing is dropped after a few seconds.
+    refusalOf.set(socket, reason);
+    socket.setTimeout(5_000, () => socket.destroy());
     opts.onPeerRefused(peer, reason);
+  });
+
+  // Runs before the body is read or parsed: a refused peer gets no further than the request line.
+  app.addHook('onRequest', async (req, reply) => {
+    const refusal = refusalOf.get(req.raw.socket);
+    if (refusal === undefined) return;
+    return reply
+      .code(403)
+      .header('connection', 'close')
+      .send({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.PeerRefused, message: `${errorCatalogue.PeerRefused.message}: ${refusal}` } });
   });
 
   app.removeAllContentTypeParsers();
