@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { lstatSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { toMirrorLine } from './audit-format.js';
 import { layoutFor, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, stateDirFrom } from './layout.js';
 import { PROTOCOL_VERSION, type AuditEvent, type ResultOf } from './protocol.js';
 import { DaemonRpcError, isDaemonUnreachable, OcsecClient } from './rpc-client.js';
@@ -44,11 +45,6 @@ function formatEvent(e: AuditEvent): string {
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
   return inertLine(`${String(e.seq).padStart(6)} ${e.ts} ${e.action.padEnd(22)} ${e.subject || '-'} uid=${e.actor_uid} pid=${e.actor_pid}${fields ? ' ' + fields : ''}`);
-}
-
-/** The reference JSONL shape, identical to the daemon's mirror lines. */
-function mirrorLine(e: AuditEvent): string {
-  return JSON.stringify({ ts_utc: e.ts, action: e.action, ...e.data, subject: e.subject, actor_uid: e.actor_uid, actor_pid: e.actor_pid, seq: e.seq, prev_hash: e.prev_hash, hash: e.hash });
 }
 
 function versionSkewWarning(status: ResultOf<'daemon.status'>): string | null {
@@ -159,7 +155,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const page = await c.call('audit.query', { since: opts.since, action: opts.action, afterSeq, limit: 1000 });
         if (page.events.length === 0) break;
         for (const e of page.events) {
-          if (opts.jsonl) out(mirrorLine(e));
+          if (opts.jsonl) out(toMirrorLine(e));
           else all.push(e);
         }
         afterSeq = page.events[page.events.length - 1]!.seq;

@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import type { Logger } from 'pino';
 import type { AuditEvent, ChainBreak } from '../../client/protocol.js';
+import { fromMirrorLine, MIRROR_RESERVED_KEYS, toMirrorLine } from '../../client/audit-format.js';
 import { PRIVATE_FILE_MODE } from '../../client/layout.js';
 import type { Clock } from '../clock.js';
 import { RpcError } from '../errors.js';
@@ -34,8 +35,6 @@ export interface AuditInput {
   data?: Record<string, unknown>;
 }
 
-/** Top-level keys of a mirror line; event data may not use them. */
-const MIRROR_RESERVED = new Set(['ts_utc', 'action', 'subject', 'actor_uid', 'actor_pid', 'seq', 'prev_hash', 'hash']);
 
 export interface VerifyReport {
   ok: boolean;
@@ -86,38 +85,6 @@ function rowToEvent(row: Row): AuditEvent {
     data: JSON.parse(row.data_json) as Record<string, unknown>,
     prev_hash: row.prev_hash,
     hash: row.hash,
-  };
-}
-
-/** The reference's JSONL line shape (`ts_utc`, `action`, event fields) plus what re-derives the hash. */
-export function toMirrorLine(e: AuditEvent): string {
-  return JSON.stringify({
-    ts_utc: e.ts,
-    action: e.action,
-    ...e.data,
-    subject: e.subject,
-    actor_uid: e.actor_uid,
-    actor_pid: e.actor_pid,
-    seq: e.seq,
-    prev_hash: e.prev_hash,
-    hash: e.hash,
-  });
-}
-
-export function fromMirrorLine(line: string): AuditEvent {
-  const parsed = JSON.parse(line) as Record<string, unknown>;
-  const data: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(parsed)) if (!MIRROR_RESERVED.has(k)) data[k] = v;
-  return {
-    seq: Number(parsed.seq),
-    ts: String(parsed.ts_utc),
-    actor_uid: Number(parsed.actor_uid),
-    actor_pid: Number(parsed.actor_pid),
-    action: String(parsed.action),
-    subject: String(parsed.subject ?? ''),
-    data,
-    prev_hash: String(parsed.prev_hash),
-    hash: String(parsed.hash),
   };
 }
 
@@ -176,7 +143,9 @@ export class AuditTrail {
       let prev = head;
       const ts = new Date(this.clock.now()).toISOString();
       return inputs.map((input) => {
-        const data = (redact(input.data ?? {}) as Record<string, unknown>) ?? {};
+        // Stored, hashed, mirrored and returned in one canonical form, so every copy reads the same.
+        const dataJson = canonicalJson(redact(input.data ?? {}));
+        const data = JSON.parse(dataJson) as Record<string, unknown>;
         const base = {
           seq: prev.seq + 1,
           ts,
@@ -188,7 +157,7 @@ export class AuditTrail {
         };
         const hash = chainHash(prev.hash, base);
         const event: AuditEvent = { ...base, prev_hash: prev.hash, hash };
-        this.insertRow.run({ ...base, data_json: canonicalJson(data), prev_hash: prev.hash, hash });
+        this.insertRow.run({ ...base, data_json: dataJson, prev_hash: prev.hash, hash });
         prev = { seq: event.seq, hash };
         return event;
       });
@@ -283,7 +252,7 @@ export class AuditTrail {
     if (inputs.length === 0) return [];
     for (const input of inputs) {
       for (const key of Object.keys(input.data ?? {})) {
-        if (MIRROR_RESERVED.has(key)) throw new TypeError(`audit data key "${key}" is reserved (action ${input.action})`);
+        if (MIRROR_RESERVED_KEYS.has(key)) throw new TypeError(`audit data key "${key}" is reserved (action ${input.action})`);
       }
     }
     let events: AuditEvent[];
