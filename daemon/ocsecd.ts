@@ -140,6 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       readPeer,
       ownUid,
       log,
+      shutdown: shutdown.signal,
       onPeerRefused: peerRefusalAuditor(audit, self, clock, log),
     });
   } catch (err) {

@@ -67,7 +67,9 @@ export interface ServerOptions {
   readPeer: PeerCredentialReader;
   ownUid: number;
   log: Logger;
-  /** Called for each refused connection, after it is closed; the daemon audits it. */
+  /** Aborted when the daemon starts stopping: requests that arrive after that get ShuttingDown. */
+  shutdown: AbortSignal;
+  /** Called for each refused connection; the daemon audits it. */
   onPeerRefused: (peer: PeerCredentials | null, reason: string) => void;
 }
 
@@ -86,7 +88,7 @@ export async function startServer(opts: ServerOptions): Promise<FastifyInstance>
     requestTimeout: 60_000,
     keepAliveTimeout: 10_000,
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    return503OnClosing: false, // answered below as JSON-RPC ShuttingDown instead of Fastify's own body
   });
 
   app.server.on('connection', (socket: Socket) => {
@@ -112,7 +114,13 @@ export async function startServer(opts: ServerOptions): Promise<FastifyInstance>
   // Runs before the body is read or parsed: a refused peer gets no further than the request line.
   app.addHook('onRequest', async (req, reply) => {
     const refusal = refusalOf.get(req.raw.socket);
-    if (refusal === undefined) return;
+    if (refusal === undefined) {
+      if (!opts.shutdown.aborted) return;
+      return reply
+        .code(503)
+        .header('connection', 'close')
+        .send({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.ShuttingDown, message: errorCatalogue.ShuttingDown.message } });
+    }
     return reply
       .code(403)
       .header('connection', 'close')

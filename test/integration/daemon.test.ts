@@ -195,3 +195,31 @@ describe('peer credentials', () => {
     expect((await t.client.call('daemon.status')).pid).toBe(process.pid);
   });
 });
+
+describe('shutdown', () => {
+  it('a request arriving once shutdown has begun gets ShuttingDown (503), not a Fastify body', async () => {
+    const { startServer } = await import('../../daemon/server.js');
+    const { tempStateDir, rawPost } = await import('../helpers/daemon.js');
+    const dir = tempStateDir();
+    const shutdown = new AbortController();
+    const dispatcher = { handle: async () => ({ jsonrpc: '2.0' as const, id: 1, result: 'ok' }) } as unknown as RpcDispatcher;
+    const app = await startServer({
+      socketPath: `${dir}/t.sock`,
+      dispatcher,
+      readPeer: () => self,
+      ownUid: self.uid,
+      log: pino({ level: 'silent' }),
+      shutdown: shutdown.signal,
+      onPeerRefused: () => undefined,
+    });
+    try {
+      expect((await rawPost(`${dir}/t.sock`, '{}')).json).toMatchObject({ result: 'ok' });
+      shutdown.abort();
+      const res = await rawPost(`${dir}/t.sock`, '{"jsonrpc":"2.0","id":1,"method":"daemon.status"}');
+      expect(res.status).toBe(503);
+      expect(res.json).toMatchObject({ error: { code: ErrorCode.ShuttingDown } });
+    } finally {
+      await app.close();
+    }
+  });
+});
