@@ -4,8 +4,15 @@ import type { AuditEvent } from './protocol.js';
 /** Top-level keys of a line; event data may not use them. */
 export const MIRROR_RESERVED_KEYS: ReadonlySet<string> = new Set(['ts_utc', 'action', 'subject', 'actor_uid', 'actor_pid', 'seq', 'prev_hash', 'hash']);
 
-/** `ts_utc`, `action`, the event's fields (as the reference wrote them), then what re-derives and links the hash. */
-export function toMirrorLine(e: AuditEvent): string {
+/**
+ * `ts_utc`, `action`, the event's fields (as the reference wrote them), then what re-derives and links
+ * the hash. `dataJson`, when the caller already has the data serialised, is spliced in as it is.
+ */
+export function toMirrorLine(e: AuditEvent, dataJson?: string): string {
+  if (dataJson !== undefined) {
+    const fields = dataJson.length > 2 ? dataJson.slice(1, -1) + ',' : '';
+    return `{"ts_utc":${JSON.stringify(e.ts)},"action":${JSON.stringify(e.action)},${fields}"subject":${JSON.stringify(e.subject)},"actor_uid":${e.actor_uid},"actor_pid":${e.actor_pid},"seq":${e.seq},"prev_hash":"${e.prev_hash}","hash":"${e.hash}"}`;
+  }
   return JSON.stringify({
     ts_utc: e.ts,
     action: e.action,

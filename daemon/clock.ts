@@ -84,8 +84,11 @@ export class ManualClock implements Clock {
       this.mono = nextDue;
       timer.fn();
     }
-    this.wall += target - this.mono;
-    this.mono = target;
+    // A timer callback may itself have advanced past the target; time never goes back.
+    if (target > this.mono) {
+      this.wall += target - this.mono;
+      this.mono = target;
+    }
   }
 
   /** Sets the wall clock alone, as an administrator (or attacker) changing the system time would. */

@@ -41,6 +41,9 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
 /** Validates already-read text; used by the loader and by tests that feed hostile input directly. */
 export function parseJsonText<S extends z.ZodType>(file: string, text: string, schema: S): LoadResult<z.output<S>> {
   const sha256 = createHash('sha256').update(text).digest('hex');
+  if (text.trim() === '') {
+    return { ok: false, sha256, problem: { file, line: 1, column: 1, field: '(root)', message: 'invalid JSON: the file is empty' } };
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0 || tree === undefined) {
@@ -53,12 +56,14 @@ export function parseJsonText<S extends z.ZodType>(file: string, text: string, s
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data, sha256 };
   const issue = result.error.issues[0]!;
+  // An unknown key is reported at the key itself, not at the object that holds it.
+  const issuePath = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
   // Point at the deepest node that exists: for a missing key that is its parent object.
   let node = undefined;
-  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const path = issuePath.filter((p): p is string | number => typeof p !== 'symbol');
   for (let depth = path.length; depth >= 0 && node === undefined; depth--) node = findNodeAtLocation(tree, path.slice(0, depth));
   const offset = node?.parent?.type === 'property' ? node.parent.offset : (node?.offset ?? 0);
-  return { ok: false, sha256, problem: { file, ...lineColumn(text, offset), field: fieldPath(issue.path), message: issue.message } };
+  return { ok: false, sha256, problem: { file, ...lineColumn(text, offset), field: fieldPath(issuePath), message: issue.message } };
 }
 
 /** Reads and validates one file. A missing file is reported as such (callers decide whether that is allowed). */

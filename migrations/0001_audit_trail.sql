@@ -8,7 +8,7 @@ CREATE TABLE audit_events (
   subject    TEXT    NOT NULL DEFAULT '',
   data_json  TEXT    NOT NULL,
   prev_hash  TEXT    NOT NULL,
-  hash       TEXT    NOT NULL UNIQUE
+  hash       TEXT    NOT NULL
 ) STRICT;
 
 CREATE INDEX audit_events_action ON audit_events(action, seq);

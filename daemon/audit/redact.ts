@@ -3,7 +3,7 @@
 export const REDACTED = '[REDACTED]';
 
 /** Keys whose string values are secrets wherever they appear (env maps, config snippets, fields). */
-const SECRET_KEY = /(passw(or)?d|passphrase|secret|token|api[-_]?key|apikey|credential|private[-_]?key|access[-_]?key|session[-_]?key|auth[-_]?key|cookie)/i;
+const SECRET_KEY = /(passw(or)?d|passphrase|(^|[-_])pass($|[-_])|secret|token|api[-_]?key|apikey|credential|private[-_]?key|access[-_]?key|session[-_]?key|auth[-_]?key|cookie)/i;
 
 /** Credential-shaped substrings in any string: vendor token formats, key blocks, URL userinfo, bearer headers. */
 const SECRET_VALUE_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replace: string }> = [
@@ -29,7 +29,11 @@ const ATTACHED_P_PASSWORD = new Set(['mysql', 'mysqldump', 'mysqladmin', 'mysqli
 /** Programs whose `-p SECRET` (separate) option is a password. */
 const SEPARATE_P_PASSWORD = new Set(['sshpass']);
 
+/** Every SECRET_VALUE_PATTERNS match contains one of these; most strings contain none and skip the rest. */
+const MAY_HOLD_SECRET = /sk-|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|bearer|basic|:\/\/|PRIVATE KEY/i;
+
 export function redactString(value: string): string {
+  if (!MAY_HOLD_SECRET.test(value)) return value;
   let out = value;
   for (const { pattern, replace } of SECRET_VALUE_PATTERNS) out = out.replace(pattern, replace);
   return out;
@@ -59,6 +63,19 @@ export function redactArgv(argv: readonly string[]): string[] {
     if (!word.startsWith('-') && !ENV_ASSIGNMENT.test(word) && (out.length === 0 || ATTACHED_P_PASSWORD.has(name) || SEPARATE_P_PASSWORD.has(name) || name === 'curl')) {
       program = name;
     }
+    // Program-specific forms first: `mysql -pMyPassword` must not be mistaken for a `--password`-style flag.
+    if (ATTACHED_P_PASSWORD.has(program) && /^-p.+/.test(word)) {
+      out.push(`-p${REDACTED}`);
+      continue;
+    }
+    if (SEPARATE_P_PASSWORD.has(program) && /^-p.+/.test(word)) {
+      out.push(`-p${REDACTED}`);
+      continue;
+    }
+    if (program === 'curl' && /^(-u.+|--user=.+)$/.test(word)) {
+      out.push(word.startsWith('--') ? `--user=${REDACTED}` : `-u${REDACTED}`);
+      continue;
+    }
     const flagWithValue = SECRET_FLAG_WITH_VALUE.exec(word);
     if (flagWithValue) {
       out.push(`${flagWithValue[1]}=${REDACTED}`);
@@ -72,10 +89,6 @@ export function redactArgv(argv: readonly string[]): string[] {
     const assignment = ENV_ASSIGNMENT.exec(word);
     if (assignment && SECRET_KEY.test(assignment[1]!)) {
       out.push(`${assignment[1]}=${REDACTED}`);
-      continue;
-    }
-    if (ATTACHED_P_PASSWORD.has(program) && /^-p.+/.test(word)) {
-      out.push(`-p${REDACTED}`);
       continue;
     }
     if (SEPARATE_P_PASSWORD.has(program) && word === '-p') {
@@ -101,6 +114,7 @@ function isStringArray(value: unknown): value is string[] {
 export function redact(value: unknown, key = ''): unknown {
   if (typeof value === 'string') return key && SECRET_KEY.test(key) && value.length > 0 ? REDACTED : redactString(value);
   if (Array.isArray(value)) {
+    if (key && SECRET_KEY.test(key)) return value.map((v) => (typeof v === 'string' && v.length > 0 ? REDACTED : redact(v)));
     if (isStringArray(value) && /argv|command|args|env/i.test(key)) return redactArgv(value);
     return value.map((v) => redact(v));
   }

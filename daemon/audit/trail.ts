@@ -1,5 +1,5 @@
 /** The audit trail: append-only, hash-chained events in SQLite, mirrored line by line to a JSONL file. */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import {
   closeSync,
   constants as fsc,
@@ -57,21 +57,19 @@ interface Row {
   hash: string;
 }
 
-/** The hashed content of an event: everything but the hashes themselves. */
-function hashedFields(e: Omit<AuditEvent, 'prev_hash' | 'hash'>): string {
-  return canonicalJson({
-    seq: e.seq,
-    ts: e.ts,
-    actor_uid: e.actor_uid,
-    actor_pid: e.actor_pid,
-    action: e.action,
-    subject: e.subject,
-    data: e.data,
-  });
+type HashedFields = Omit<AuditEvent, 'prev_hash' | 'hash' | 'data'>;
+
+/**
+ * canonical_json({seq, ts, actor_uid, actor_pid, action, subject, data}) with the data already
+ * canonical: the keys are written in their sorted order, so the (hot) append path serialises data once.
+ */
+function hashedFields(e: HashedFields, dataJson: string): string {
+  return `{"action":${JSON.stringify(e.action)},"actor_pid":${e.actor_pid},"actor_uid":${e.actor_uid},"data":${dataJson},"seq":${e.seq},"subject":${JSON.stringify(e.subject)},"ts":${JSON.stringify(e.ts)}}`;
 }
 
-export function chainHash(prevHash: string, e: Omit<AuditEvent, 'prev_hash' | 'hash'>): string {
-  return createHash('sha256').update(prevHash).update(hashedFields(e)).digest('hex');
+/** hash = sha256(prev_hash || canonical_json(row)); dataJson defaults to the canonical form of e.data. */
+export function chainHash(prevHash: string, e: HashedFields & { data?: unknown }, dataJson = canonicalJson(e.data ?? {})): string {
+  return oneShotHash('sha256', prevHash + hashedFields(e, dataJson), 'hex');
 }
 
 function rowToEvent(row: Row): AuditEvent {
@@ -122,6 +120,8 @@ export class AuditTrail {
   private mirrorFd: number | null = null;
   private mirrorSeq = 0;
   private readonly listeners = new Set<(head: number) => void>();
+  /** Mirror lines of the transaction being committed, written once it has committed. */
+  private pendingMirror: string[] = [];
   private headCache: { seq: number; hash: string };
 
   constructor(
@@ -143,9 +143,8 @@ export class AuditTrail {
       let prev = head;
       const ts = new Date(this.clock.now()).toISOString();
       return inputs.map((input) => {
-        // Stored, hashed, mirrored and returned in one canonical form, so every copy reads the same.
-        const dataJson = canonicalJson(redact(input.data ?? {}));
-        const data = JSON.parse(dataJson) as Record<string, unknown>;
+        const data = redact(input.data ?? {}) as Record<string, unknown>;
+        const dataJson = canonicalJson(data); // stored, hashed and mirrored as this one string
         const base = {
           seq: prev.seq + 1,
           ts,
@@ -155,9 +154,10 @@ export class AuditTrail {
           subject: typeof input.subject === 'string' ? (redact(input.subject) as string) : '',
           data,
         };
-        const hash = chainHash(prev.hash, base);
+        const hash = chainHash(prev.hash, base, dataJson);
         const event: AuditEvent = { ...base, prev_hash: prev.hash, hash };
         this.insertRow.run({ ...base, data_json: dataJson, prev_hash: prev.hash, hash });
+        this.pendingMirror.push(toMirrorLine(event, dataJson));
         prev = { seq: event.seq, hash };
         return event;
       });
@@ -226,17 +226,24 @@ export class AuditTrail {
   }
 
   /** Writes every committed event the mirror lacks. Failures are logged; the next flush retries from the database. */
-  private flushMirror(justCommitted: readonly AuditEvent[]): void {
+  private flushMirror(justCommitted: readonly AuditEvent[], lines: readonly string[] = []): void {
     if (this.mirrorFd === null) return;
     try {
-      let events: AuditEvent[];
+      let text: string;
+      let lastSeq: number;
       const first = justCommitted[0];
-      if (first && first.seq === this.mirrorSeq + 1) events = [...justCommitted];
-      else events = this.after(this.mirrorSeq, Number.MAX_SAFE_INTEGER);
-      if (events.length === 0) return;
-      writeSync(this.mirrorFd, events.map((e) => toMirrorLine(e) + '\n').join(''));
+      if (first && first.seq === this.mirrorSeq + 1 && lines.length === justCommitted.length) {
+        text = lines.join('\n') + '\n';
+        lastSeq = justCommitted[justCommitted.length - 1]!.seq;
+      } else {
+        const events = this.after(this.mirrorSeq, Number.MAX_SAFE_INTEGER);
+        if (events.length === 0) return;
+        text = events.map((e) => toMirrorLine(e) + '\n').join('');
+        lastSeq = events[events.length - 1]!.seq;
+      }
+      writeSync(this.mirrorFd, text);
       fdatasyncSync(this.mirrorFd);
-      this.mirrorSeq = events[events.length - 1]!.seq;
+      this.mirrorSeq = lastSeq;
     } catch (err) {
       this.log.error({ err, path: this.mirrorPath }, 'audit mirror write failed; the database holds the events and the mirror will catch up');
     }
@@ -256,15 +263,19 @@ export class AuditTrail {
       }
     }
     let events: AuditEvent[];
+    this.pendingMirror = [];
     try {
       events = this.appendTx.immediate(inputs);
     } catch (err) {
+      this.pendingMirror = [];
       this.log.error({ err, action: inputs[0]!.action }, 'audit append failed');
       throw new RpcError('AuditWriteFailed', `audit event could not be committed (${(err as Error).message}); the action was not performed`);
     }
     const last = events[events.length - 1]!;
     this.headCache = { seq: last.seq, hash: last.hash };
-    this.flushMirror(events);
+    const lines = this.pendingMirror;
+    this.pendingMirror = [];
+    this.flushMirror(events, lines);
     for (const listener of this.listeners) listener(last.seq);
     return events;
   }
@@ -287,8 +298,10 @@ export class AuditTrail {
     }
     if (q.action) {
       if (q.action.endsWith('*')) {
-        where.push(`action LIKE @action ESCAPE '\\'`);
-        params.action = q.action.slice(0, -1).replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+        // A case-sensitive prefix as a range (LIKE ignores ASCII case), which also uses the action index.
+        where.push('action >= @actionLo AND action < @actionHi');
+        params.actionLo = q.action.slice(0, -1);
+        params.actionHi = q.action.slice(0, -1) + '\u{10FFFF}';
       } else {
         where.push('action = @action');
         params.action = q.action;
@@ -325,7 +338,7 @@ export class AuditTrail {
       }
       let recomputed: string;
       try {
-        recomputed = chainHash(row.prev_hash, rowToEvent(row));
+        recomputed = chainHash(row.prev_hash, row, row.data_json);
       } catch {
         recomputed = '';
       }

@@ -1,5 +1,5 @@
 /** JSON-RPC 2.0 dispatch: strict envelope checks, batches, params validation, and errors from the catalogue only. */
-import { createJSONRPCErrorResponse, JSONRPCServer, type JSONRPCErrorResponse, type JSONRPCID, type JSONRPCResponse } from 'json-rpc-2.0';
+import { createJSONRPCErrorResponse, createJSONRPCSuccessResponse, JSONRPCServer, type JSONRPCErrorResponse, type JSONRPCID, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { methods, type MethodName } from '../../client/protocol.js';
 import { RpcError, isRpcError, toRpcError } from '../errors.js';
@@ -48,15 +48,18 @@ export class RpcDispatcher {
     };
     for (const [name, handler] of table) {
       const descriptor = methods[name as MethodName];
-      this.server.addMethod(name, async (params, caller) => {
-        const parsed = descriptor.params.safeParse(params);
+      this.server.addMethodAdvanced(name, async (request, caller) => {
+        const parsed = descriptor.params.safeParse(request.params);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;
           const field = `params${issue.path.length ? (typeof issue.path[0] === 'number' ? '' : '.') + fieldPath(issue.path) : ''}`;
           throw new RpcError('InvalidParams', `Invalid params: ${field}: ${issue.message}`, { field });
         }
-        const ctx: RpcContext = { ...this.services, caller };
-        return handler(ctx, parsed.data as never);
+        // The services are shared; only the caller differs per call, so ctx inherits rather than copies.
+        const ctx = Object.create(this.services) as RpcContext;
+        ctx.caller = caller;
+        const result = await handler(ctx, parsed.data as never);
+        return request.id === undefined ? null : createJSONRPCSuccessResponse(request.id, result); // a notification gets no reply
       });
     }
   }

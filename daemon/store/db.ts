@@ -83,16 +83,26 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Applies every migration newer than the database, each in its own transaction with its user_version. */
-export function migrate(db: Db, path: string, migrations: readonly Migration[]): { from: number; to: number } {
-  const from = schemaVersion(db);
-  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
-  if (from > latest) {
+function latestVersion(migrations: readonly Migration[]): number {
+  return migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
+}
+
+export function assertSchemaNotNewer(db: Db, path: string, migrations: readonly Migration[]): void {
+  const found = schemaVersion(db);
+  const latest = latestVersion(migrations);
+  if (found > latest) {
     throw new StoreOpenError(
-      `${path} has schema version ${from}, newer than this ocsecd supports (${latest}). ` +
+      `${path} has schema version ${found}, newer than this ocsecd supports (${latest}). ` +
         `Upgrade ocsec, or restore a backup made by this version.`,
     );
   }
+}
+
+/** Applies every migration newer than the database, each in its own transaction with its user_version. */
+export function migrate(db: Db, path: string, migrations: readonly Migration[]): { from: number; to: number } {
+  assertSchemaNotNewer(db, path, migrations);
+  const from = schemaVersion(db);
+  const latest = latestVersion(migrations);
   for (const m of migrations) {
     if (m.version <= from) continue;
     db.transaction(() => {
@@ -113,6 +123,7 @@ export interface OpenStoreOptions {
 export function openStore(opts: OpenStoreOptions): { db: Db; migratedFrom: number; schemaVersion: number } {
   const { path } = opts;
   if (!existsSync(path)) closeSync(openSync(path, 'a', PRIVATE_FILE_MODE)); // created private, never via umask luck
+  const migrations = opts.migrations ?? readMigrations();
   let db: Db;
   try {
     db = new Database(path, { fileMustExist: true });
@@ -123,11 +134,13 @@ export function openStore(opts: OpenStoreOptions): { db: Db; migratedFrom: numbe
     db.pragma('busy_timeout = 5000');
     if (opts.exclusive !== false) db.pragma('locking_mode = EXCLUSIVE');
     assertIntegrity(db, path);
+    // Refuse a newer schema before anything writes to the file (switching to WAL rewrites its header).
+    assertSchemaNotNewer(db, path, migrations);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new StoreOpenError(`${path}: could not enable WAL (journal_mode is ${String(mode)})`);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    const { from, to } = migrate(db, path, opts.migrations ?? readMigrations());
+    const { from, to } = migrate(db, path, migrations);
     return { db, migratedFrom: from, schemaVersion: to };
   } catch (err) {
     db.close();

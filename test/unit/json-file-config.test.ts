@@ -1,0 +1,139 @@
+// Covers daemon/json-file.ts and daemon/config.ts: invalid JSON and schema errors point at file, line, column and field; config defaults and refusals.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, configSchema, loadConfig } from '../../daemon/config.js';
+import { fieldPath, formatProblem, loadJsonFile, parseJsonText } from '../../daemon/json-file.js';
+import { tempDirs } from '../helpers/tmp.js';
+
+const dirs = tempDirs('ocsec-config-');
+afterEach(() => dirs.cleanup());
+
+const FILE = '/etc/ocsec/test.json';
+
+function problemOf(text: string, schema: z.ZodType = configSchema) {
+  const r = parseJsonText(FILE, text, schema);
+  if (r.ok) throw new Error(`expected a problem, got ${JSON.stringify(r.value)}`);
+  return r.problem;
+}
+
+describe('parseJsonText: invalid JSON', () => {
+  it.each<[string, string, { line: number; column: number; message: RegExp }]>([
+    ['missing value on line 3', '{\n  "log_level": "info",\n  "schedules": ,\n}', { line: 3, column: 16, message: /ValueExpected/ }],
+    ['unquoted key on line 3', '{\n  "log_level": "info",\n  schedules: {}\n}', { line: 3, column: 3, message: /invalid JSON/ }],
+    ['missing comma between members on line 3', '{\n  "log_level": "info"\n  "schedules": {}\n}', { line: 3, column: 3, message: /CommaExpected/ }],
+    ['line comment', '// settings\n{}', { line: 1, column: 1, message: /InvalidCommentToken/ }],
+    ['block comment after a value', '{\n  "log_level": "info" /* why */\n}', { line: 2, column: 23, message: /InvalidCommentToken/ }],
+    ['trailing comma in an object', '{\n  "log_level": "info",\n}', { line: 3, column: 1, message: /PropertyNameExpected/ }],
+    ['trailing comma in an array', '[1, 2,]', { line: 1, column: 7, message: /ValueExpected/ }],
+    ['empty file', '', { line: 1, column: 1, message: /^invalid JSON: the file is empty$/ }],
+    ['whitespace only', '  \n\n', { line: 1, column: 1, message: /^invalid JSON: the file is empty$/ }],
+    ['unterminated string', '{\n "log_level": "info\n}', { line: 2, column: 15, message: /invalid JSON/ }],
+  ])('%s', (_name, text, expected) => {
+    const p = problemOf(text);
+    expect(p.file).toBe(FILE);
+    expect(p.field).toBe('(root)');
+    expect({ line: p.line, column: p.column }).toEqual({ line: expected.line, column: expected.column });
+    expect(p.message).toMatch(expected.message);
+  });
+
+  it('returns the sha256 of the text even when it is invalid', () => {
+    const r = parseJsonText(FILE, '{', configSchema);
+    expect(r.sha256).toBe('021fb596db81e6d02bf3d2586ee3981fe519f275c0ac9ca76bbcf2ebb4097d96');
+  });
+});
+
+describe('parseJsonText: schema errors', () => {
+  it('names the field path and the line of its key', () => {
+    const text = '{\n  "log_level": "info",\n  "schedules": {\n    "audit_verify": 5\n  }\n}';
+    const p = problemOf(text);
+    expect(p.field).toBe('schedules.audit_verify');
+    expect(p.line).toBe(4);
+    expect(p.column).toBe(5);
+    expect(p.message).toMatch(/expected string/);
+    expect(formatProblem(p)).toBe(`${FILE}:4:5: schedules.audit_verify: ${p.message}`);
+  });
+
+  it('points at the parent object when a required key is missing', () => {
+    const schema = z.object({ outer: z.object({ needed: z.string() }) });
+    const p = problemOf('{\n  "outer": {\n    "other": 1\n  }\n}', schema);
+    expect(p.field).toBe('outer.needed');
+    expect(p.line).toBe(2);
+  });
+
+  it('uses [i] for array indices in the field path and finds the element line', () => {
+    const schema = z.object({ ports: z.array(z.number()) });
+    const p = problemOf('{\n  "ports": [\n    22,\n    "http"\n  ]\n}', schema);
+    expect(p.field).toBe('ports[1]');
+    expect(p.line).toBe(4);
+  });
+
+  it('a root that is not an object is reported at (root)', () => {
+    expect(problemOf('[]')).toMatchObject({ field: '(root)', line: 1, column: 1 });
+  });
+
+  it.each<[ReadonlyArray<PropertyKey>, string]>([
+    [[], '(root)'],
+    [['a'], 'a'],
+    [['a', 'b'], 'a.b'],
+    [['a', 0, 'b'], 'a[0].b'],
+    [[0], '[0]'],
+  ])('fieldPath(%j) = %s', (p, expected) => {
+    expect(fieldPath(p)).toBe(expected);
+  });
+
+  it('accepts a valid document and returns the parsed value with defaults', () => {
+    const r = parseJsonText(FILE, '{"log_level":"debug"}', configSchema);
+    expect(r).toMatchObject({ ok: true, value: { log_level: 'debug', schedules: { audit_verify: '0 17 * * * *' } } });
+  });
+});
+
+describe('loadJsonFile / loadConfig', () => {
+  function writeConfig(text: string): string {
+    const file = path.join(dirs.make(), 'ocsec.json');
+    fs.writeFileSync(file, text);
+    return file;
+  }
+
+  it('a missing file gives the defaults', () => {
+    const result = loadConfig(path.join(dirs.make(), 'absent.json'));
+    expect(result).toEqual({ config: { log_level: 'info', schedules: { audit_verify: '0 17 * * * *' } }, sha256: null, source: 'defaults' });
+  });
+
+  it('loadJsonFile reports a missing file as missing, not as a problem', () => {
+    expect(loadJsonFile(path.join(dirs.make(), 'absent.json'), configSchema)).toEqual({ ok: false, missing: true });
+  });
+
+  it('an empty object gives the defaults from the file', () => {
+    const result = loadConfig(writeConfig('{}'));
+    expect(result.source).toBe('file');
+    expect(result.config).toEqual({ log_level: 'info', schedules: { audit_verify: '0 17 * * * *' } });
+    expect(result.sha256).toBe('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+  });
+
+  it('reads explicit settings', () => {
+    const result = loadConfig(writeConfig('{"log_level":"warn","schedules":{"audit_verify":"*/30 * * * * *"}}'));
+    expect(result.config).toEqual({ log_level: 'warn', schedules: { audit_verify: '*/30 * * * * *' } });
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['unknown top-level key', '{\n  "log_level": "info",\n  "colour": "blue"\n}', /:3:3: colour: Unrecognized key: "colour"/],
+    ['unknown key under schedules', '{\n  "schedules": {\n    "audit_verfy": "0 0 * * * *"\n  }\n}', /:3:5: schedules\.audit_verfy: Unrecognized key: "audit_verfy"/],
+    ['wrong log_level', '{\n  "log_level": "verbose"\n}', /:2:3: log_level: Invalid option/],
+    ['schedule too short', '{\n  "schedules": {\n    "audit_verify": "* *"\n  }\n}', /:3:5: schedules\.audit_verify: /],
+    ['invalid JSON', '{\n  "log_level": "info",,\n}', /:2:23: \(root\): invalid JSON/],
+  ])('%s → ConfigError with file:line', (_name, text, message) => {
+    const file = writeConfig(text);
+    let thrown: unknown;
+    try {
+      loadConfig(file);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).name).toBe('ConfigError');
+    expect((thrown as ConfigError).message.startsWith(`${file}:`)).toBe(true);
+    expect((thrown as ConfigError).message).toMatch(message);
+  });
+});
