@@ -8,6 +8,8 @@ import { layoutFor, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, stateDirFrom } from './
 import { PROTOCOL_VERSION, type AuditEvent, type ResultOf } from './protocol.js';
 import { DaemonRpcError, isDaemonUnreachable, OcsecClient } from './rpc-client.js';
 import { inertLine } from './terminal.js';
+import { openTerminal } from './terminal-prompt.js';
+import { installShim, uninstallShim, type InstallStep } from './shim-install.js';
 import { VERSION } from './version.js';
 
 /** Documented in the README: scripts rely on these. */
@@ -200,6 +202,216 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const b = report.firstBreak!;
         out(`BROKEN at seq ${b.seq} (${b.kind}): ${inertLine(b.reason)}`);
         out(`${report.count} rows in the database; last verified head seq ${report.headSeq}; mirror ${report.mirror.path} has ${report.mirror.lines} lines`);
+      }
+    });
+
+  program
+    .command('pending')
+    .description('list approval requests waiting for a decision')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const { requests } = await client().call('privilege.pending');
+      if (opts.json) return json(requests);
+      if (requests.length === 0) return out('no pending requests');
+      for (const r of requests) {
+        out(inertLine(`#${r.id}  ${r.ageSeconds}s old, expires ${r.expiresAt}  risk ${r.risk}${r.untrusted ? ' UNTRUSTED' : ''}  as ${r.targetUser}`));
+        out(inertLine(`     ${r.argv.join(' ')}`));
+        out(inertLine(`     reason: ${r.reason ?? '-'}  requester pid ${r.requester.pid} (parent ${r.requester.process ?? '?'} pid ${r.requester.ppid ?? '?'})  session ${r.sessionId ?? '-'}  cwd ${r.requester.cwd}`));
+      }
+    });
+
+  program
+    .command('approve <id>')
+    .description('approve a pending request from this terminal (asks for the token or TOTP code when one is configured)')
+    .option('--keep-session', 'keep this approval for the session until it is idle for the timeout')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { keepSession?: boolean; json?: boolean }) => {
+      const requestId = parseNonNegativeInt('request id')(id);
+      const c = client();
+      const request = (await c.call('privilege.pending')).requests.find((r) => r.id === requestId);
+      const factors = await c.call('factors.status');
+      const needsFactor = factors.token || factors.totp;
+      let factor: string | undefined;
+      let untrustedConfirmed: boolean | undefined;
+      if (needsFactor || request?.untrusted) {
+        const tty = openTerminal();
+        if (!tty) throw new UsageError('this approval needs a terminal to ask for the factor or the untrusted-source confirmation');
+        try {
+          if (request?.untrusted) {
+            untrustedConfirmed = tty.readLine(inertLine(`Request #${requestId} comes from an UNTRUSTED source: ${request.argv.join(' ')}\nType "yes" to approve it anyway: `))?.trim() === 'yes';
+          }
+          if (needsFactor) factor = tty.readSecret(factors.totp && factors.token ? 'Approval token or TOTP code: ' : factors.totp ? 'TOTP code: ' : 'Approval token: ') ?? undefined;
+        } finally {
+          tty.close();
+        }
+      }
+      const res = await c.call('privilege.approve', { requestId, channel: 'cli', factor, untrustedConfirmed, keepSession: opts.keepSession });
+      if (opts.json) return json(res);
+      out(`approved request #${res.requestId}`);
+    });
+
+  program
+    .command('deny <id>')
+    .description('deny a pending request')
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
+      const res = await client().call('privilege.deny', { requestId: parseNonNegativeInt('request id')(id), channel: 'cli', reason: opts.reason });
+      if (opts.json) return json(res);
+      out(`denied request #${res.requestId}`);
+    });
+
+  program
+    .command('sessions')
+    .description('list elevated sessions that keep approvals, with their idle expiry')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const res = await client().call('session.list');
+      if (opts.json) return json(res);
+      if (res.sessions.length === 0) return out(`no elevated sessions (idle timeout ${res.idleTimeoutSeconds / 60} min)`);
+      for (const s of res.sessions) {
+        out(inertLine(`${s.key}  as ${s.targetUser}  last active ${s.lastActivityAt}  expires ${s.expiresAt}`));
+        for (const a of s.approvedArgv) out(inertLine(`     ${a.join(' ')}`));
+      }
+    });
+
+  program
+    .command('drop <key>')
+    .description('drop an elevated session now (and sudo -K)')
+    .option('--json', 'machine-readable output')
+    .action(async (key: string, opts: { json?: boolean }) => {
+      const res = await client().call('session.drop', { key });
+      if (opts.json) return json(res);
+      out(`dropped ${key}`);
+    });
+
+  const policy = program.command('policy').description('the policy files in force');
+  const printPolicy = (res: ResultOf<'policy.check'>, asJson?: boolean) => {
+    if (!res.ok) exitCode = ExitCode.Findings;
+    if (asJson) return json(res);
+    for (const f of res.files) {
+      out(inertLine(`${f.status.toUpperCase().padEnd(7)} ${f.name}${f.inForce ? ` (in force: sha256 ${f.sha256?.slice(0, 16)}…)` : ' (nothing in force)'}`));
+      if (f.problem) out(inertLine(`        ${f.problem}`));
+    }
+  };
+  policy
+    .command('check')
+    .description('show each policy file: in force, missing, or invalid with file:line:column and field (exit 1 if invalid)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => printPolicy(await client().call('policy.check'), opts.json));
+  policy
+    .command('reload')
+    .description('re-read the policy files now')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => printPolicy(await client().call('policy.reload'), opts.json));
+
+  const askSecret = (prompts: string[]): string[] => {
+    const tty = openTerminal();
+    if (!tty) throw new UsageError('this command reads secrets from a terminal; run it interactively');
+    try {
+      return prompts.map((p) => tty.readSecret(p) ?? '');
+    } finally {
+      tty.close();
+    }
+  };
+
+  const token = program.command('approval-token').description('the approval token asked for before each approval');
+  token
+    .command('set')
+    .description('set or replace the token (stored as an scrypt hash; replacing needs the current factor)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const c = client();
+      const status = await c.call('factors.status');
+      const hasFactor = status.token || status.totp;
+      const answers = askSecret([...(hasFactor ? ['Current token or TOTP code: '] : []), 'New approval token (12+ characters): ', 'Repeat it: ']);
+      const [current, first, second] = hasFactor ? answers : [undefined, ...answers];
+      if (first !== second) throw new UsageError('the two entries differ');
+      const res = await c.call('factors.token.set', { token: first!, current: current || undefined });
+      if (opts.json) return json(res);
+      out('approval token set');
+    });
+  token
+    .command('clear')
+    .description('remove the token (needs it)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const [current] = askSecret(['Current approval token: ']);
+      const res = await client().call('factors.token.clear', { current: current! });
+      if (opts.json) return json(res);
+      out('approval token removed');
+    });
+
+  const totp = program.command('totp').description('a TOTP authenticator as the approval factor');
+  totp
+    .command('enroll')
+    .description('print an otpauth:// URI for an authenticator app, then confirm with a code')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const c = client();
+      const status = await c.call('factors.status');
+      const [current] = status.token || status.totp ? askSecret(['Current token or TOTP code: ']) : [undefined];
+      const res = await c.call('factors.totp.enroll', { current: current || undefined });
+      if (opts.json) return json(res);
+      out(`Add this to your authenticator app:\n  ${res.uri}\nThen run \`ocsecctl totp confirm CODE\` with the code it shows.`);
+    });
+  totp
+    .command('confirm <code>')
+    .description('activate the enrolled TOTP secret with a current code')
+    .option('--json', 'machine-readable output')
+    .action(async (code: string, opts: { json?: boolean }) => {
+      const res = await client().call('factors.totp.confirm', { code });
+      if (opts.json) return json(res);
+      out('TOTP enabled: approvals now ask for a code');
+    });
+  totp
+    .command('clear')
+    .description('remove TOTP (needs a current code)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const [current] = askSecret(['Current TOTP code: ']);
+      const res = await client().call('factors.totp.clear', { current: current! });
+      if (opts.json) return json(res);
+      out('TOTP removed');
+    });
+
+  const printSteps = (steps: InstallStep[], asJson: boolean | undefined, dryRun: boolean | undefined) => {
+    if (asJson) return json({ dryRun: dryRun === true, steps });
+    for (const s of steps) out(`${dryRun && s.changed ? '[dry-run] ' : ''}${s.action}`);
+  };
+  const layoutNow = () => layoutFor(program.opts<{ stateDir?: string }>().stateDir ?? stateDirFrom(io.env));
+  program
+    .command('install')
+    .description('install the sudo shim launcher at <state>/bin/sudo (processes with <state>/bin first in PATH are guarded)')
+    .option('--shim', 'install the sudo shim launcher')
+    .option('--dry-run', 'print what would change, change nothing')
+    .option('--json', 'machine-readable output')
+    .action((opts: { shim?: boolean; dryRun?: boolean; json?: boolean }) => {
+      if (!opts.shim) throw new UsageError('say what to install: --shim');
+      const layout = layoutNow();
+      let steps: InstallStep[];
+      try {
+        steps = installShim(layout, { dryRun: opts.dryRun === true, env: io.env });
+      } catch (e) {
+        exitCode = ExitCode.Findings;
+        return err(`ocsecctl: ${(e as Error).message}`);
+      }
+      printSteps(steps, opts.json, opts.dryRun);
+      if (!opts.json) out(`Put ${layout.binDir} first in the PATH of the processes to guard (the OpenClaw gateway), e.g. PATH=${layout.binDir}:$PATH`);
+    });
+  program
+    .command('uninstall')
+    .description('remove what install put in place (never policies, the database or the audit log)')
+    .option('--shim', 'remove the sudo shim launcher')
+    .option('--dry-run', 'print what would change, change nothing')
+    .option('--json', 'machine-readable output')
+    .action((opts: { shim?: boolean; dryRun?: boolean; json?: boolean }) => {
+      if (!opts.shim) throw new UsageError('say what to uninstall: --shim');
+      try {
+        printSteps(uninstallShim(layoutNow(), { dryRun: opts.dryRun === true }), opts.json, opts.dryRun);
+      } catch (e) {
+        exitCode = ExitCode.Findings;
+        err(`ocsecctl: ${(e as Error).message}`);
       }
     });
 

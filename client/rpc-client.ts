@@ -1,6 +1,8 @@
 /** The typed RPC client: one call per protocol method over the daemon's Unix socket, with errors a person can act on. */
 import { Agent, request } from 'node:http';
-import { ErrorCode, type ErrorCodeName, type MethodName, type ParamsOf, type ResultOf } from './protocol.js';
+import { ErrorCode, type ErrorCodeName } from './codes.js';
+// Types only: the shim bundles this client and must not pull zod in with the protocol's schemas.
+import type { MethodName, ParamsOf, ResultOf } from './protocol.js';
 
 export const START_HINT = 'start it with `npm start`, `systemctl --user start ocsecd` or `launchctl kickstart gui/$UID/ai.openclaw.ocsecd`';
 

@@ -6,6 +6,19 @@ const cron = z.string().min(9).max(120);
 
 export const configSchema = z.strictObject({
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** Minutes without elevated activity after which a kept session is dropped (and sudo -K run). */
+  idle_timeout_minutes: z.number().int().min(1).max(24 * 60).default(30),
+  /** How long an approval request waits for a decision before it expires (fail closed). */
+  approval_timeout_seconds: z.number().int().min(5).max(3600).default(120),
+  /** Let callers without a terminal wait for `ocsecctl approve` instead of being refused. */
+  out_of_band_approval: z.boolean().default(false),
+  /** An out-of-band approval must come from a process with a controlling terminal (a person), not a background job. */
+  approval_requires_terminal: z.boolean().default(true),
+  /** Same meaning as OPENCLAW_REQUIRE_SESSION_ID=1 / OPENCLAW_REQUIRE_POLICY_FILES=1, set for every caller. */
+  require_session_id: z.boolean().default(false),
+  require_policy_files: z.boolean().default(false),
+  /** The real sudo (validated: root-owned, not group/other-writable); default: found on the secure path. */
+  real_sudo: z.string().startsWith('/').nullable().default(null),
   schedules: z
     .strictObject({
       /** Recompute the audit chain and compare it with the mirror. */

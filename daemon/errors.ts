@@ -21,6 +21,21 @@ export const errorCatalogue: Readonly<Record<ErrorCodeName, CatalogueEntry>> = {
   },
   StoreUnavailable: { code: ErrorCode.StoreUnavailable, message: 'The database is unavailable' },
   ShuttingDown: { code: ErrorCode.ShuttingDown, message: 'ocsecd is shutting down' },
+  RequestNotFound: { code: ErrorCode.RequestNotFound, message: 'No such approval request' },
+  RequestNotPending: { code: ErrorCode.RequestNotPending, message: 'The approval request is no longer pending' },
+  SelfApprovalRefused: {
+    code: ErrorCode.SelfApprovalRefused,
+    message: 'Approval refused: it must come from a person, not from the requesting process or its process tree',
+  },
+  FactorInvalid: { code: ErrorCode.FactorInvalid, message: 'Approval factor (token or TOTP code) is wrong or missing' },
+  FactorLocked: { code: ErrorCode.FactorLocked, message: 'Approvals are locked after repeated failed factor attempts' },
+  UntrustedNotConfirmed: {
+    code: ErrorCode.UntrustedNotConfirmed,
+    message: 'The request comes from an untrusted source and that was not explicitly confirmed',
+  },
+  GrantInvalid: { code: ErrorCode.GrantInvalid, message: 'The grant is unknown, already used, expired, or not yours' },
+  SessionNotFound: { code: ErrorCode.SessionNotFound, message: 'No such elevated session' },
+  PolicyInvalid: { code: ErrorCode.PolicyInvalid, message: 'A policy file is invalid; the last good version stays in force' },
 };
 
 export class RpcError extends Error {

@@ -15,6 +15,16 @@ import { assertSocketPathFits, probeExistingSocket, removeStaleSocket, SocketSta
 import { prepareStateDir } from './state-dir.js';
 import { openStore } from './store/db.js';
 import type { ChainBreak } from '../client/protocol.js';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { locateRealSudo } from '../client/real-sudo.js';
+import { formatProblem } from './json-file.js';
+import { EMPTY_COMMAND_POLICY, evaluateCommandPolicy } from './policy/command-policy.js';
+import { classifyRisk, loadShellEscapes } from './policy/risk.js';
+import { PolicyStore, type PolicyLoadEvent } from './policy/store.js';
+import { ApprovalFactors } from './privilege/factors.js';
+import { PrivilegeService, type PrivilegePolicies } from './privilege/service.js';
+import { platformInspector, type ProcessInspector } from './procinfo.js';
 
 export interface DaemonOptions {
   stateDir: string;
@@ -24,6 +34,11 @@ export interface DaemonOptions {
   readPeer?: PeerCredentialReader;
   /** Overrides ocsec.json (tests). */
   config?: Config;
+  /** Replaces /proc (tests of the self-approval rules). */
+  procs?: ProcessInspector;
+  /** Replaces running the real `sudo -K` (tests without sudo). */
+  resetCredentials?: () => Promise<{ command: string; ok: boolean; detail: string }>;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningDaemon {
@@ -91,12 +106,41 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   audit.openMirror();
   const shutdown = new AbortController();
   const scheduler = new Scheduler(clock, log);
+  const env = opts.env ?? process.env;
+
+  const policies = new PolicyStore({ layout, clock, log, onLoad: policyLoadAuditor(audit, self) });
+  const factors = new ApprovalFactors(db, audit, clock, self, env.OPENCLAW_APPROVAL_TOKEN || undefined);
+  const shellEscapes = loadShellEscapes();
+  const privilege = new PrivilegeService({
+    db,
+    audit,
+    clock,
+    log,
+    self,
+    factors,
+    procs: opts.procs ?? platformInspector(),
+    policies: privilegePolicies(policies, layout),
+    classify: (argv, mode) => classifyRisk(argv, mode, shellEscapes),
+    resetCredentials: opts.resetCredentials ?? (() => runSudoReset(config.real_sudo ?? env.OPENCLAW_REAL_SUDO, layout.binDir)),
+    settings: {
+      idleTimeoutMs: config.idle_timeout_minutes * 60_000,
+      approvalTimeoutMs: config.approval_timeout_seconds * 1000,
+      grantTtlMs: 60_000,
+      outOfBandApproval: config.out_of_band_approval,
+      approvalRequiresTerminal: config.approval_requires_terminal,
+      requireSessionId: config.require_session_id || env.OPENCLAW_REQUIRE_SESSION_ID === '1',
+      requirePolicyFiles: config.require_policy_files || env.OPENCLAW_REQUIRE_POLICY_FILES === '1',
+    },
+  });
   const services: DaemonServices = {
     layout,
     config,
     db,
     audit,
     scheduler,
+    policies,
+    privilege,
+    factors,
     clock,
     log,
     version: VERSION,
@@ -129,6 +173,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     audit.append({ action: 'audit.integrity_alert', actor: self, subject: 'audit-trail', data: { first_break: report.firstBreak as ChainBreak } });
   };
   verifyAndAlert();
+  policies.loadAll();
+  privilege.recover();
   scheduler.add({ name: 'audit-verify', schedule: config.schedules.audit_verify, run: verifyAndAlert });
 
   const dispatcher = new RpcDispatcher(methodTable, services, log);
@@ -144,6 +190,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       onPeerRefused: peerRefusalAuditor(audit, self, clock, log),
     });
   } catch (err) {
+    privilege.stop();
     audit.closeMirror();
     db.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -151,6 +198,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     throw err;
   }
   scheduler.start();
+  await policies.start();
   log.info({ socket: layout.socketPath, version: VERSION, pid: process.pid, headSeq: audit.head().seq, headHash: audit.head().hash }, 'ocsecd listening');
 
   let stopping: Promise<void> | null = null;
@@ -159,6 +207,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log.info({ reason }, 'ocsecd stopping');
       shutdown.abort();
       scheduler.stop();
+      privilege.stop();
+      await policies.stop();
       await server.close(); // stops accepting, lets in-flight requests finish
       try {
         audit.append({
@@ -179,4 +229,54 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   };
 
   return { layout, services, server, stop };
+}
+
+/** Every policy load, good or bad, is an audit event carrying the file's sha256. */
+function policyLoadAuditor(audit: AuditTrail, self: Actor) {
+  return (e: PolicyLoadEvent): void => {
+    audit.append({
+      action: e.status === 'ok' ? 'policy.load' : e.status === 'invalid' ? 'policy.invalid' : 'policy.missing',
+      actor: self,
+      subject: e.path,
+      data: { file: e.file, sha256: e.sha256, trigger: e.trigger, in_force_sha256: e.inForceSha256, problem: e.problem ? formatProblem(e.problem) : null },
+    });
+  };
+}
+
+/**
+ * The privilege service's view of the policy files. An invalid command policy with no earlier good
+ * version denies everything (fail closed); a missing one allows, as the reference does, unless
+ * policy files are required.
+ */
+function privilegePolicies(store: PolicyStore, layout: Layout): PrivilegePolicies {
+  const commandPolicy = () => store.stateOf('command-policy.json');
+  return {
+    evaluateCommand(argv) {
+      const state = commandPolicy();
+      if (state?.lastGood) return evaluateCommandPolicy(state.lastGood.value, argv);
+      if (state?.status === 'invalid') {
+        return {
+          allowed: false,
+          rule: 'policy_invalid',
+          reason: `command-policy.json is invalid and no earlier version is in force (${state.problem ? formatProblem(state.problem) : 'unreadable'}); fix it, then \`ocsecctl policy check\``,
+        };
+      }
+      return evaluateCommandPolicy(EMPTY_COMMAND_POLICY, argv);
+    },
+    denyShells: () => commandPolicy()?.lastGood?.value.deny_shells ?? false,
+    keepSession: () => commandPolicy()?.lastGood?.value.keep_session ?? false,
+    requireUntrustedConfirmation: () => store.stateOf('prompt-policy.json')?.lastGood?.value.require_confirmation_for_untrusted ?? true,
+    missingFiles: () => Object.values(layout.policyFiles).filter((path) => !existsSync(path)),
+  };
+}
+
+/** `sudo -K` with the validated real sudo; never throws (the outcome is audited either way). */
+function runSudoReset(override: string | null | undefined, shimDir: string): Promise<{ command: string; ok: boolean; detail: string }> {
+  const located = locateRealSudo({ override: override ?? undefined, shimDirs: [shimDir] });
+  if (!located.ok) return Promise.resolve({ command: 'sudo -K', ok: false, detail: located.message });
+  return new Promise((resolve) => {
+    execFile(located.path, ['-K'], { timeout: 5000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, (err, _stdout, stderr) => {
+      resolve({ command: `${located.path} -K`, ok: !err, detail: err ? (stderr || err.message).trim().slice(0, 500) : 'all cached sudo credentials removed' });
+    });
+  });
 }

@@ -111,12 +111,29 @@ export function* readLines(path: string): Generator<{ line: string; endOffset: n
   }
 }
 
+function assertNoReservedKeys(input: AuditInput): void {
+  for (const key of Object.keys(input.data ?? {})) {
+    if (MIRROR_RESERVED_KEYS.has(key)) throw new TypeError(`audit data key "${key}" is reserved (action ${input.action})`);
+  }
+}
+
+class AuditRecordFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause));
+  }
+}
+
+/** SQLite's own failures (disk full, I/O, locked, read-only); anything else is a programming error to rethrow. */
+function isSqliteFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
+}
+
 export class AuditTrail {
   private readonly insertRow;
   private readonly selectHead;
   private readonly selectAfter;
   private readonly selectBySeq;
-  private readonly appendTx;
   private mirrorFd: number | null = null;
   private mirrorSeq = 0;
   private readonly listeners = new Set<(head: number) => void>();
@@ -137,10 +154,12 @@ export class AuditTrail {
     this.selectHead = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
     this.selectAfter = db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.selectBySeq = db.prepare('SELECT * FROM audit_events WHERE seq = ?');
-    // The head is read inside the write transaction, so the chain stays linear even if another writer slipped in.
-    this.appendTx = db.transaction((inputs: readonly AuditInput[]): AuditEvent[] => {
-      const head = (this.selectHead.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
-      let prev = head;
+    this.headCache = this.readHead();
+  }
+
+  /** Inserts rows; runs inside a transaction, reading the head there so the chain stays linear whoever else writes. */
+  private insertEvents(inputs: readonly AuditInput[]): AuditEvent[] {
+      let prev = this.readHead();
       const ts = new Date(this.clock.now()).toISOString();
       return inputs.map((input) => {
         const data = redact(input.data ?? {}) as Record<string, unknown>;
@@ -161,8 +180,6 @@ export class AuditTrail {
         prev = { seq: event.seq, hash };
         return event;
       });
-    });
-    this.headCache = this.readHead();
   }
 
   private readHead(): { seq: number; hash: string } {
@@ -257,27 +274,51 @@ export class AuditTrail {
   /** Appends events in one transaction (one fsync): all are committed or none. */
   appendMany(inputs: readonly AuditInput[]): AuditEvent[] {
     if (inputs.length === 0) return [];
-    for (const input of inputs) {
-      for (const key of Object.keys(input.data ?? {})) {
-        if (MIRROR_RESERVED_KEYS.has(key)) throw new TypeError(`audit data key "${key}" is reserved (action ${input.action})`);
-      }
-    }
-    let events: AuditEvent[];
+    inputs.forEach(assertNoReservedKeys);
+    return this.transact((record) => inputs.map(record));
+  }
+
+  /**
+   * Runs `work` in one IMMEDIATE transaction in which `record` appends audit events: state changes
+   * and the events that record them commit together (one fsync) or not at all. The mirror and
+   * tail waiters see the events only after the commit.
+   */
+  transact<T>(work: (record: (input: AuditInput) => AuditEvent) => T): T {
+    const events: AuditEvent[] = [];
     this.pendingMirror = [];
+    let result: T;
     try {
-      events = this.appendTx.immediate(inputs);
+      result = this.db
+        .transaction(() =>
+          work((input) => {
+            try {
+              assertNoReservedKeys(input);
+              const event = this.insertEvents([input])[0]!;
+              events.push(event);
+              return event;
+            } catch (err) {
+              throw new AuditRecordFailure(err);
+            }
+          }),
+        )
+        .immediate();
     } catch (err) {
       this.pendingMirror = [];
-      this.log.error({ err, action: inputs[0]!.action }, 'audit append failed');
-      throw new RpcError('AuditWriteFailed', `audit event could not be committed (${(err as Error).message}); the action was not performed`);
+      const cause = err instanceof AuditRecordFailure ? err.cause : err;
+      // The work's own refusals pass through; any failure to record (or commit) becomes AuditWriteFailed.
+      if (!(err instanceof AuditRecordFailure) && !isSqliteFailure(err)) throw err;
+      this.log.error({ err: cause }, 'audit append failed');
+      throw new RpcError('AuditWriteFailed', `audit event could not be committed (${(cause as Error).message}); the action was not performed`);
     }
-    const last = events[events.length - 1]!;
-    this.headCache = { seq: last.seq, hash: last.hash };
-    const lines = this.pendingMirror;
-    this.pendingMirror = [];
-    this.flushMirror(events, lines);
-    for (const listener of this.listeners) listener(last.seq);
-    return events;
+    const last = events[events.length - 1];
+    if (last) {
+      this.headCache = { seq: last.seq, hash: last.hash };
+      const lines = this.pendingMirror;
+      this.pendingMirror = [];
+      this.flushMirror(events, lines);
+      for (const listener of this.listeners) listener(last.seq);
+    }
+    return result;
   }
 
   onAppend(listener: (headSeq: number) => void): () => void {

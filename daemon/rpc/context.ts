@@ -9,6 +9,9 @@ import type { Config } from '../config.js';
 import type { Scheduler } from '../jobs.js';
 import type { PeerCredentials } from '../peer-credentials.js';
 import type { Db } from '../store/db.js';
+import type { PolicyStore } from '../policy/store.js';
+import type { ApprovalFactors } from '../privilege/factors.js';
+import type { PrivilegeService } from '../privilege/service.js';
 
 export interface DaemonServices {
   layout: Layout;
@@ -16,6 +19,9 @@ export interface DaemonServices {
   db: Db;
   audit: AuditTrail;
   scheduler: Scheduler;
+  policies: PolicyStore;
+  privilege: PrivilegeService;
+  factors: ApprovalFactors;
   clock: Clock;
   log: Logger;
   version: string;

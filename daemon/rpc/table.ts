@@ -3,6 +3,10 @@ import { methodNames, type MethodName } from '../../client/protocol.js';
 import { auditHandlers } from './audit.js';
 import type { Handler } from './context.js';
 import { daemonHandlers } from './daemon.js';
+import { factorHandlers } from './factors.js';
+import { policyHandlers } from './policy.js';
+import { privilegeHandlers } from './privilege.js';
+import { sessionHandlers } from './session.js';
 import { storeHandlers } from './store.js';
 
 export type MethodTable = ReadonlyMap<MethodName, Handler<MethodName>>;
@@ -22,4 +26,4 @@ export function buildMethodTable(namespaces: ReadonlyArray<Record<string, unknow
   return new Map([...entries.entries()].sort(([a], [b]) => a.localeCompare(b))) as MethodTable;
 }
 
-export const methodTable: MethodTable = buildMethodTable([auditHandlers, daemonHandlers, storeHandlers]);
+export const methodTable: MethodTable = buildMethodTable([auditHandlers, daemonHandlers, factorHandlers, policyHandlers, privilegeHandlers, sessionHandlers, storeHandlers]);

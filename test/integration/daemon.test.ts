@@ -7,9 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../client/protocol.js';
 import { isRpcErrorCode } from '../../client/rpc-client.js';
 import { RpcDispatcher } from '../../daemon/rpc/dispatch.js';
-import { buildMethodTable } from '../../daemon/rpc/table.js';
-import { auditHandlers } from '../../daemon/rpc/audit.js';
-import { storeHandlers } from '../../daemon/rpc/store.js';
+import { buildMethodTable, methodTable } from '../../daemon/rpc/table.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 const running: TestDaemon[] = [];
@@ -28,7 +26,7 @@ describe('daemon.status and the state dir', () => {
   it('reports version, pid, paths, schema and jobs', async () => {
     const t = await start();
     const s = await t.client.call('daemon.status');
-    expect(s).toMatchObject({ pid: process.pid, stateDir: t.stateDir, socketPath: t.socketPath, schemaVersion: 1, protocolVersion: 1 });
+    expect(s).toMatchObject({ pid: process.pid, stateDir: t.stateDir, socketPath: t.socketPath, schemaVersion: 2, protocolVersion: 1 });
     expect(s.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(s.jobs.map((j) => j.name)).toContain('audit-verify');
     expect(s.audit.headSeq).toBeGreaterThanOrEqual(1);
@@ -122,9 +120,8 @@ describe('audit RPCs', () => {
 describe('unexpected handler errors', () => {
   it('become InternalError without the message or stack on the wire', async () => {
     const table = buildMethodTable([
-      auditHandlers,
-      storeHandlers,
       {
+        ...Object.fromEntries(methodTable),
         'daemon.status': () => {
           throw new Error('secret internal detail at /home/user/.ssh');
         },

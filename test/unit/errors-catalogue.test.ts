@@ -18,6 +18,15 @@ const PINNED = {
   AuditWriteFailed: -32003,
   StoreUnavailable: -32004,
   ShuttingDown: -32005,
+  RequestNotFound: -32010,
+  RequestNotPending: -32011,
+  SelfApprovalRefused: -32012,
+  FactorInvalid: -32013,
+  FactorLocked: -32014,
+  UntrustedNotConfirmed: -32015,
+  GrantInvalid: -32016,
+  SessionNotFound: -32017,
+  PolicyInvalid: -32018,
 } as const;
 
 const DOC_PATH = fileURLToPath(new URL('../../docs/errors.md', import.meta.url));
@@ -115,7 +124,13 @@ describe('protocol methods and the handler table', () => {
 
   it('the built table has exactly the protocol methods, sorted', () => {
     expect([...methodTable.keys()]).toEqual([...methodNames].sort((a, b) => a.localeCompare(b)));
-    expect([...methodTable.keys()]).toEqual(['audit.query', 'audit.tail', 'audit.verify', 'daemon.status', 'store.integrity']);
+    expect([...methodTable.keys()]).toEqual([
+      'audit.query', 'audit.tail', 'audit.verify', 'daemon.status',
+      'factors.status', 'factors.token.clear', 'factors.token.set', 'factors.totp.clear', 'factors.totp.confirm', 'factors.totp.enroll',
+      'policy.check', 'policy.reload',
+      'privilege.approve', 'privilege.begin', 'privilege.deny', 'privilege.finish', 'privilege.passthrough', 'privilege.pending', 'privilege.refuse', 'privilege.request', 'privilege.wait',
+      'session.drop', 'session.list', 'store.integrity',
+    ]);
   });
 
   const handler = () => undefined;
@@ -130,8 +145,8 @@ describe('protocol methods and the handler table', () => {
   it.each<[string, () => Array<Record<string, unknown>>, string]>([
     ['a method registered twice', () => [complete(), { 'audit.query': handler }], 'RPC method "audit.query" is registered twice'],
     ['a handler without a descriptor', () => [{ ...complete(), 'audit.purge': handler }], 'RPC handler "audit.purge" has no descriptor in client/protocol.ts'],
-    ['missing handlers', () => [{ 'audit.query': handler, 'daemon.status': handler }], 'protocol methods without a handler: audit.tail, audit.verify, store.integrity'],
-    ['no namespaces at all', () => [], 'protocol methods without a handler: audit.query, audit.tail, audit.verify, daemon.status, store.integrity'],
+    ['missing handlers', () => [Object.fromEntries(methodNames.filter((m) => m !== 'audit.tail' && m !== 'session.drop').map((m) => [m, handler]))], 'protocol methods without a handler: audit.tail, session.drop'],
+    ['no namespaces at all', () => [], `protocol methods without a handler: ${methodNames.join(', ')}`],
   ])('buildMethodTable throws on %s', (_name, namespaces, message) => {
     expect(() => buildMethodTable(namespaces())).toThrow(message);
   });

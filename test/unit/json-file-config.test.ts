@@ -11,6 +11,15 @@ const dirs = tempDirs('ocsec-config-');
 afterEach(() => dirs.cleanup());
 
 const FILE = '/etc/ocsec/test.json';
+const PRIVILEGE_DEFAULTS = {
+  idle_timeout_minutes: 30,
+  approval_timeout_seconds: 120,
+  out_of_band_approval: false,
+  approval_requires_terminal: true,
+  require_session_id: false,
+  require_policy_files: false,
+  real_sudo: null,
+};
 
 function problemOf(text: string, schema: z.ZodType = configSchema) {
   const r = parseJsonText(FILE, text, schema);
@@ -98,7 +107,7 @@ describe('loadJsonFile / loadConfig', () => {
 
   it('a missing file gives the defaults', () => {
     const result = loadConfig(path.join(dirs.make(), 'absent.json'));
-    expect(result).toEqual({ config: { log_level: 'info', schedules: { audit_verify: '0 17 * * * *' } }, sha256: null, source: 'defaults' });
+    expect(result).toEqual({ config: { log_level: 'info', ...PRIVILEGE_DEFAULTS, schedules: { audit_verify: '0 17 * * * *' } }, sha256: null, source: 'defaults' });
   });
 
   it('loadJsonFile reports a missing file as missing, not as a problem', () => {
@@ -108,13 +117,13 @@ describe('loadJsonFile / loadConfig', () => {
   it('an empty object gives the defaults from the file', () => {
     const result = loadConfig(writeConfig('{}'));
     expect(result.source).toBe('file');
-    expect(result.config).toEqual({ log_level: 'info', schedules: { audit_verify: '0 17 * * * *' } });
+    expect(result.config).toEqual({ log_level: 'info', ...PRIVILEGE_DEFAULTS, schedules: { audit_verify: '0 17 * * * *' } });
     expect(result.sha256).toBe('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
   });
 
   it('reads explicit settings', () => {
-    const result = loadConfig(writeConfig('{"log_level":"warn","schedules":{"audit_verify":"*/30 * * * * *"}}'));
-    expect(result.config).toEqual({ log_level: 'warn', schedules: { audit_verify: '*/30 * * * * *' } });
+    const result = loadConfig(writeConfig('{"log_level":"warn","idle_timeout_minutes":15,"out_of_band_approval":true,"schedules":{"audit_verify":"*/30 * * * * *"}}'));
+    expect(result.config).toEqual({ log_level: 'warn', ...PRIVILEGE_DEFAULTS, idle_timeout_minutes: 15, out_of_band_approval: true, schedules: { audit_verify: '*/30 * * * * *' } });
   });
 
   it.each<[string, string, RegExp]>([
@@ -123,6 +132,8 @@ describe('loadJsonFile / loadConfig', () => {
     ['wrong log_level', '{\n  "log_level": "verbose"\n}', /:2:3: log_level: Invalid option/],
     ['schedule too short', '{\n  "schedules": {\n    "audit_verify": "* *"\n  }\n}', /:3:5: schedules\.audit_verify: /],
     ['invalid JSON', '{\n  "log_level": "info",,\n}', /:2:23: \(root\): invalid JSON/],
+    ['idle timeout above a day', '{\n  "idle_timeout_minutes": 100000\n}', /:2:3: idle_timeout_minutes: Too big/],
+    ['real_sudo not absolute', '{\n  "real_sudo": "sudo"\n}', /:2:3: real_sudo: /],
   ])('%s → ConfigError with file:line', (_name, text, message) => {
     const file = writeConfig(text);
     let thrown: unknown;

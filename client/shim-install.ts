@@ -1,0 +1,74 @@
+/** Installs and removes the sudo shim launcher at <state>/bin/sudo, pinned to this node and this shim. */
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Layout } from './layout.js';
+import { locateRealSudo } from './real-sudo.js';
+
+export const LAUNCHER_MARKER = '# ocsec sudo shim launcher';
+
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** dist/client/ → dist/shim/ocsec-sudo.cjs, the bundled shim. */
+export function bundledShimPath(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'shim', 'ocsec-sudo.cjs');
+}
+
+/**
+ * The launcher: pins the absolute node binary and shim path chosen at install, drops variables that
+ * slow or subvert Node, and pins the socket so a caller cannot point the shim at a daemon of its own.
+ */
+export function renderLauncher(opts: { node: string; shim: string; socket: string; binDir: string }): string {
+  return [
+    '#!/bin/sh',
+    `${LAUNCHER_MARKER} — installed by \`ocsecctl install --shim\`; remove with \`ocsecctl uninstall --shim\`.`,
+    'unset NODE_OPTIONS NODE_EXTRA_CA_CERTS NODE_PATH',
+    `OCSEC_SOCKET=${shQuote(opts.socket)}`,
+    `OCSEC_SHIM_DIR=${shQuote(opts.binDir)}`,
+    'export OCSEC_SOCKET OCSEC_SHIM_DIR',
+    `exec ${shQuote(opts.node)} ${shQuote(opts.shim)} "$@"`,
+    '',
+  ].join('\n');
+}
+
+export interface InstallStep {
+  action: string;
+  path: string;
+  changed: boolean;
+}
+
+export function installShim(layout: Layout, opts: { dryRun: boolean; env: NodeJS.ProcessEnv }): InstallStep[] {
+  const shim = bundledShimPath();
+  if (!existsSync(shim)) throw new Error(`the bundled shim ${shim} is missing; run \`npm run build\` first`);
+  const realSudo = locateRealSudo({ override: opts.env.OPENCLAW_REAL_SUDO, shimDirs: [layout.binDir] });
+  if (!realSudo.ok) throw new Error(`refusing to install the shim: ${realSudo.message}`);
+  const launcherPath = join(layout.binDir, 'sudo');
+  const content = renderLauncher({ node: realpathSync(process.execPath), shim: realpathSync(shim), socket: layout.socketPath, binDir: layout.binDir });
+  const current = existsSync(launcherPath) ? readFileSync(launcherPath, 'utf8') : null;
+  if (current !== null && !current.includes(LAUNCHER_MARKER)) throw new Error(`${launcherPath} exists and was not written by ocsec; move it aside first`);
+  const steps: InstallStep[] = [];
+  if (!existsSync(layout.binDir)) {
+    steps.push({ action: `mkdir -m 700 ${layout.binDir}`, path: layout.binDir, changed: true });
+    if (!opts.dryRun) mkdirSync(layout.binDir, { recursive: true, mode: 0o700 });
+  }
+  if (current === content) {
+    steps.push({ action: `unchanged: ${launcherPath} (real sudo ${realSudo.path})`, path: launcherPath, changed: false });
+  } else {
+    steps.push({ action: `write ${launcherPath} (mode 0700; node ${realpathSync(process.execPath)}, real sudo ${realSudo.path})`, path: launcherPath, changed: true });
+    if (!opts.dryRun) {
+      writeFileSync(launcherPath, content, { mode: 0o700 });
+      chmodSync(launcherPath, 0o700);
+    }
+  }
+  return steps;
+}
+
+export function uninstallShim(layout: Layout, opts: { dryRun: boolean }): InstallStep[] {
+  const launcherPath = join(layout.binDir, 'sudo');
+  if (!existsSync(launcherPath)) return [{ action: `nothing to remove: ${launcherPath} does not exist`, path: launcherPath, changed: false }];
+  if (!readFileSync(launcherPath, 'utf8').includes(LAUNCHER_MARKER)) throw new Error(`${launcherPath} was not written by ocsec; leaving it alone`);
+  if (!opts.dryRun) unlinkSync(launcherPath);
+  return [{ action: `remove ${launcherPath}`, path: launcherPath, changed: true }];
+}
