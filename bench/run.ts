@@ -1,6 +1,7 @@
 /** Runs every benchmark in turn and prints one JSON document of the results on stdout (progress goes to stderr). */
 import { cpus, arch, platform, release, totalmem } from 'node:os';
 import { benchAudit, benchRpc, progress } from './rpc.js';
+import { benchShim } from './shim.js';
 
 function machine() {
   const cores = cpus();
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   results.rpc = await benchRpc();
   progress('audit appends');
   results.audit = await benchAudit();
+  progress('sudo shim');
+  results.shim = await benchShim();
   const targets = verdicts(results, '', {});
   results.summary = {
     targets,

@@ -441,6 +441,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             ? { name: 'database integrity', status: 'PASS', detail: `${integrity.dbPath}: ok` }
             : { name: 'database integrity', status: 'FAIL', detail: integrity.messages.slice(0, 5).join('; '), fix: `stop ocsecd, move ${integrity.dbPath} aside and restore a backup` },
         );
+        const policies = await c.call('policy.check');
+        for (const f of policies.files) {
+          if (f.status === 'invalid') checks.push({ name: `policy ${f.name}`, status: 'FAIL', detail: f.problem ?? 'invalid', fix: `fix ${f.path}, then \`ocsecctl policy check\`${f.inForce ? ' (the last good version is in force meanwhile)' : ' (nothing is in force: privileged requests are denied)'}` });
+          else if (f.problem) checks.push({ name: `policy ${f.name}`, status: 'WARN', detail: f.problem });
+          else checks.push({ name: `policy ${f.name}`, status: 'PASS', detail: f.status === 'ok' ? `in force, sha256 ${f.sha256?.slice(0, 16)}…` : 'absent (reference defaults apply)' });
+        }
+        const factors = await c.call('factors.status');
+        if (factors.tokenFromEnv) {
+          checks.push({ name: 'approval factor', status: 'WARN', detail: 'the approval token comes from OPENCLAW_APPROVAL_TOKEN in the environment, where agents started with that environment can read it', fix: 'ocsecctl approval-token set (stored as an scrypt hash), then remove OPENCLAW_APPROVAL_TOKEN' });
+        } else if (!factors.token && !factors.totp) {
+          checks.push({ name: 'approval factor', status: 'WARN', detail: 'approvals need only a confirmation: a process of your user that reaches the socket can approve as if it were you', fix: 'ocsecctl totp enroll (or ocsecctl approval-token set)' });
+        } else {
+          checks.push({ name: 'approval factor', status: 'PASS', detail: [factors.token ? 'token' : null, factors.totp ? 'TOTP' : null].filter(Boolean).join(' + ') + (factors.lockedUntil ? `; locked until ${factors.lockedUntil}` : '') });
+        }
         const report = await c.call('audit.verify');
         checks.push(
           report.ok

@@ -9,6 +9,7 @@ import { RpcError } from '../errors.js';
 import { ancestry, type ProcessInfo, type ProcessInspector } from '../procinfo.js';
 import type { Db } from '../store/db.js';
 import type { ApprovalFactors } from './factors.js';
+import type { RiskVerdict } from '../policy/risk.js';
 
 export interface PolicyVerdict {
   allowed: boolean;
@@ -26,10 +27,6 @@ export interface PrivilegePolicies {
   missingFiles(): string[];
 }
 
-export interface RiskVerdict {
-  risk: 'standard' | 'shell';
-  why: string | null;
-}
 
 export interface PrivilegeSettings {
   idleTimeoutMs: number;

@@ -152,7 +152,11 @@ describe('ocsecd and ocsecctl', () => {
     expect(doctor.status).toBe(0);
     const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> };
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual(['state dir', 'security dir', 'run dir', 'socket', 'daemon', 'database integrity', 'audit chain']);
+    expect(report.checks.map((c) => c.name)).toEqual([
+      'state dir', 'security dir', 'run dir', 'socket', 'daemon', 'database integrity',
+      'policy command-policy.json', 'policy prompt-policy.json', 'approval factor', 'audit chain',
+    ]);
+    expect(report.checks.find((c) => c.name === 'approval factor')!.status).toBe('WARN'); // confirm-only approvals
     for (const cmd of [['status'], ['doctor'], ['audit', 'list'], ['audit', 'verify'], ['audit', 'export'], ['audit', 'tail']]) {
       const help = ocsecctl(stateDir, ...cmd, '--help');
       expect(help.status, cmd.join(' ')).toBe(0);
