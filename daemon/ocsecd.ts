@@ -109,7 +109,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const env = opts.env ?? process.env;
 
   const policies = new PolicyStore({ layout, clock, log, onLoad: policyLoadAuditor(audit, self) });
-  const factors = new ApprovalFactors(db, audit, clock, self, env.OPENCLAW_APPROVAL_TOKEN || undefined);
+  const factors = new ApprovalFactors(db, audit, clock, env.OPENCLAW_APPROVAL_TOKEN || undefined);
   const shellEscapes = loadShellEscapes();
   const privilege = new PrivilegeService({
     db,

@@ -50,7 +50,6 @@ export class ApprovalFactors {
     private readonly db: Db,
     private readonly audit: AuditTrail,
     private readonly clock: Clock,
-    private readonly self: Actor,
     /** OPENCLAW_APPROVAL_TOKEN from the daemon's environment: accepted for compatibility when no token is stored. */
     private readonly envToken: string | undefined,
   ) {}
@@ -175,14 +174,5 @@ export class ApprovalFactors {
       this.db.prepare('UPDATE approval_factors SET totp_secret = NULL, totp_pending_secret = NULL WHERE id = 1').run();
       record({ action: 'approval_factor_changed', actor, subject: 'approval-factor', data: { factor: 'totp', change: 'cleared' } });
     });
-  }
-
-  /** For tests of the lockout: the current row. */
-  inspect(): Readonly<FactorRow> {
-    return this.row();
-  }
-
-  get daemonActor(): Actor {
-    return this.self;
   }
 }

@@ -336,6 +336,8 @@ export class PrivilegeService {
     if (channel === 'tty') {
       // The terminal prompt is the requesting shim's own; only that process may report its answer.
       if (caller.pid !== req.requester_pid) refuse('a terminal approval must come from the process that made the request');
+      // Without a controlling terminal there was no one to ask: the answer cannot have come from a person.
+      if (!this.deps.procs.read(caller.pid)?.hasTty) refuse('a terminal approval needs a controlling terminal, and the requester has none');
       return;
     }
     const chain = ancestry(this.deps.procs, caller.pid);
