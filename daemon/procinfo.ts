@@ -23,12 +23,14 @@ export function parseProcStat(text: string): ProcessInfo | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const pid = Number(text.slice(0, open).trim());
+  const isInteger = (s: string | undefined) => s !== undefined && /^-?\d+$/.test(s);
+  const pidText = text.slice(0, open).trim();
   const fields = text.slice(close + 2).split(' ');
+  if (!isInteger(pidText) || !isInteger(fields[1]) || !isInteger(fields[3]) || !isInteger(fields[4])) return null;
+  const pid = Number(pidText);
   const ppid = Number(fields[1]);
   const sid = Number(fields[3]);
   const ttyNr = Number(fields[4]);
-  if (!Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isInteger(ttyNr) || !Number.isInteger(sid)) return null;
   return { pid, ppid, comm: text.slice(open + 1, close), hasTty: ttyNr !== 0, ttyNr, sid };
 }
 

@@ -60,6 +60,7 @@ CREATE TABLE approval_factors (
   token_hash          TEXT,
   totp_secret         TEXT,
   totp_pending_secret TEXT,
+  totp_last_step      INTEGER,
   failures            INTEGER NOT NULL DEFAULT 0,
   lockouts            INTEGER NOT NULL DEFAULT 0,
   locked_until        TEXT

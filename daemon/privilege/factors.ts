@@ -15,6 +15,7 @@ interface FactorRow {
   token_hash: string | null;
   totp_secret: string | null;
   totp_pending_secret: string | null;
+  totp_last_step: number | null;
   failures: number;
   lockouts: number;
   locked_until: string | null;
@@ -79,13 +80,19 @@ export class ApprovalFactors {
     };
   }
 
-  private matches(row: FactorRow, presented: string): boolean {
-    if (row.token_hash && isTokenMatch(presented, row.token_hash)) return true;
-    if (!row.token_hash && this.envToken && isEqualConstantTime(presented, this.envToken)) return true;
+  /** Whether the factor matches; a TOTP code also returns its time step, which may be used only once. */
+  private matches(row: FactorRow, presented: string): { ok: boolean; totpStep?: number } {
+    if (row.token_hash && isTokenMatch(presented, row.token_hash)) return { ok: true };
+    if (!row.token_hash && this.envToken && isEqualConstantTime(presented, this.envToken)) return { ok: true };
     if (row.totp_secret && /^\d{6}$/.test(presented)) {
-      return totpFor(row.totp_secret).validate({ token: presented, timestamp: this.clock.now(), window: 1 }) !== null;
+      const now = this.clock.now();
+      const delta = totpFor(row.totp_secret).validate({ token: presented, timestamp: now, window: 1 });
+      if (delta === null) return { ok: false };
+      const step = Math.floor(now / 30_000) + delta;
+      // A code seen once (by us, or by whoever watched it being typed) is spent.
+      return row.totp_last_step !== null && step <= row.totp_last_step ? { ok: false } : { ok: true, totpStep: step };
     }
-    return false;
+    return { ok: false };
   }
 
   /**
@@ -100,9 +107,10 @@ export class ApprovalFactors {
       this.audit.append({ action: 'approval_locked_out', actor, subject: 'approval-factor', data: { ...context, locked_until: row.locked_until } });
       throw new RpcError('FactorLocked', `approvals are locked until ${row.locked_until} after ${MAX_FAILURES} failed factor attempts`);
     }
-    if (presented !== undefined && this.matches(row, presented)) {
+    const match = presented === undefined ? { ok: false } : this.matches(row, presented);
+    if (match.ok) {
       this.audit.transact((record) => {
-        this.db.prepare('UPDATE approval_factors SET failures = 0, lockouts = 0, locked_until = NULL WHERE id = 1').run();
+        this.db.prepare('UPDATE approval_factors SET failures = 0, lockouts = 0, locked_until = NULL, totp_last_step = coalesce(?, totp_last_step) WHERE id = 1').run(match.totpStep ?? null);
         record({ action: 'approval_token_ok', actor, subject: 'approval-factor', data: context });
       });
       return 'ok';

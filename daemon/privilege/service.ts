@@ -169,7 +169,7 @@ export class PrivilegeService {
       }
       for (const s of expiredSessions) {
         this.db.prepare('DELETE FROM sessions WHERE key = ?').run(s.key);
-        record({ action: 'timeout_drop', actor: self, subject: `session:${s.key}`, data: { session_key: s.key, session_id: s.session_id, expired_at: s.expires_at, at_startup: true } });
+        record({ action: 'timeout_drop', actor: self, subject: `session:${s.key}`, data: { elevation_session: s.key, session_id: s.session_id, expired_at: s.expires_at, at_startup: true } });
       }
     });
     for (const s of sessions) {
@@ -220,6 +220,9 @@ export class PrivilegeService {
     }
     const risk = riskWithEnvironment(this.deps.classify(p.argv, p.mode), p.envAssignments);
     const verdict = policies.evaluateCommand(p.argv);
+    if (!verdict.allowed && verdict.rule === 'deny_shells') {
+      return deny('shell-denied', 'policy_block', `shell refused by deny_shells: ${verdict.reason}`, ShimExit.BlockedByPolicy, { rule: verdict.rule, risk: 'shell' });
+    }
     if (!verdict.allowed) {
       return deny('policy', 'policy_block', `blocked by command policy (${verdict.rule}): ${verdict.reason}`, ShimExit.BlockedByPolicy, { rule: verdict.rule });
     }
@@ -229,13 +232,14 @@ export class PrivilegeService {
 
     const requester = this.deps.procs.read(caller.pid);
     const key = sessionKeyOf(p.sessionId, requester, p.targetUser);
-    if (key && risk.risk === 'standard') {
+    // An untrusted source always gets a fresh decision; a kept session is for what a person already saw.
+    if (key && risk.risk === 'standard' && !p.untrustedSource) {
       const session = this.liveSession(key);
       if (session && (JSON.parse(session.approved_argv_json) as string[][]).some((a) => argvKey(a) === argvKey(p.argv))) {
         const grantId = randomUUID();
         audit.transact((record) => {
           this.insertGrant({ id: grantId, requestId: null, sessionKey: key, argv: p.argv, targetUser: p.targetUser, requesterPid: caller.pid, keepSession: true });
-          record({ action: 'approval_granted', actor: caller, subject: p.argv[0]!, data: { ...context, grant_id: grantId, via: 'session', session_key: key } });
+          record({ action: 'approval_granted', actor: caller, subject: p.argv[0]!, data: { ...context, grant_id: grantId, via: 'session', elevation_session: key } });
         });
         return { decision: 'authorized', grantId, risk: 'standard', via: 'session' };
       }
@@ -372,7 +376,7 @@ export class PrivilegeService {
       this.db.prepare(`UPDATE approval_requests SET state = 'approved', decided_at = ?, decided_by_pid = ?, decision_channel = ?, keep_session = ?, grant_id = ? WHERE id = ?`)
         .run(this.iso(), caller.pid, p.channel, keep ? 1 : 0, grantId, req.id);
       this.insertGrant({ id: grantId, requestId: req.id, sessionKey: keep ? key : null, argv, targetUser: req.target_user, requesterPid: req.requester_pid, keepSession: keep });
-      if (req.untrusted === 1) record({ action: 'untrusted_source_confirmed', actor: caller, subject: `request:${req.id}`, data: context });
+      if (req.untrusted === 1 && p.untrustedConfirmed === true) record({ action: 'untrusted_source_confirmed', actor: caller, subject: `request:${req.id}`, data: context });
       record({ action: 'approval_granted', actor: caller, subject: argv[0]!, data: { ...context, grant_id: grantId, keep_session: keep, risk: req.risk } });
       if (keep && key) this.upsertSession(key, req.session_id, req.target_user, argv);
     });
@@ -479,7 +483,8 @@ export class PrivilegeService {
 
   begin(caller: Actor, p: { grantId: string; realSudo: string; sudoArgv: string[] }): { resetAfter: boolean; keepSession: boolean } {
     const g = this.usableGrant(caller, p.grantId, 'begin');
-    const keep = g.keep_session === 1 && g.session_key !== null;
+    // The session may have expired or been dropped since the grant was issued: then this run is single-use.
+    const keep = g.keep_session === 1 && g.session_key !== null && this.liveSession(g.session_key) !== null;
     this.deps.audit.transact((record) => {
       this.db.prepare('UPDATE grants SET started_at = ? WHERE id = ?').run(this.iso(), g.id);
       if (keep) this.touchSession(g.session_key!);
@@ -487,7 +492,7 @@ export class PrivilegeService {
         action: 'exec_start',
         actor: caller,
         subject: JSON.parse(g.argv_json)[0] as string,
-        data: { grant_id: g.id, request_id: g.request_id, argv: JSON.parse(g.argv_json), target_user: g.target_user, real_sudo: p.realSudo, sudo_argv: p.sudoArgv, session_key: g.session_key, use_sudo: true },
+        data: { grant_id: g.id, request_id: g.request_id, argv: JSON.parse(g.argv_json), target_user: g.target_user, real_sudo: p.realSudo, sudo_argv: p.sudoArgv, elevation_session: keep ? g.session_key : null, use_sudo: true },
       });
     });
     if (keep) this.armSession(g.session_key!, this.deps.settings.idleTimeoutMs);
@@ -575,7 +580,7 @@ export class PrivilegeService {
         action,
         actor,
         subject: `session:${key}`,
-        data: { session_key: key, session_id: s.session_id, last_activity_at: s.last_activity_at, reason: action === 'timeout_drop' ? `idle for ${this.deps.settings.idleTimeoutMs / 60_000} minutes` : 'dropped by hand' },
+        data: { elevation_session: key, session_id: s.session_id, last_activity_at: s.last_activity_at, reason: action === 'timeout_drop' ? `idle for ${this.deps.settings.idleTimeoutMs / 60_000} minutes` : 'dropped by hand' },
       });
     });
     await this.resetCredentials(action);

@@ -156,7 +156,7 @@ export class PrivilegeHarness {
    * Starts a call as `pid` and resolves once the daemon has parked it as a privilege.wait waiter, so the
    * test may then change the caller pid for other calls.
    */
-  async parkedWait(pid: number, requestId: number, waitMs = 25_000): Promise<Promise<ResultOf<'privilege.wait'>>> {
+  async parkedWait(pid: number, requestId: number, waitMs = 25_000): Promise<{ result: Promise<ResultOf<'privilege.wait'>> }> {
     this.peer.pid = pid;
     const client = new OcsecClient(this.t.socketPath);
     const pending = client.call('privilege.wait', { requestId, waitMs }).finally(() => client.close());
@@ -165,7 +165,7 @@ export class PrivilegeHarness {
       const check = () => ((waiters.get(requestId)?.size ?? 0) > 0 ? resolve() : setImmediate(check));
       check();
     });
-    return pending;
+    return { result: pending }; // wrapped: an async function would otherwise wait for the call itself
   }
 
   /** The error a call fails with; fails the test when it succeeds. */
