@@ -1,19 +1,22 @@
 /** Installs and removes the sudo shim launcher at <state>/bin/sudo, pinned to this node and this shim. */
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { InstallStep } from './install/manifest.js';
+import { packagePaths } from './install/package-paths.js';
 import type { Layout } from './layout.js';
+import { LAUNCHER_MARKER } from './posture/path-analysis.js';
 import { locateRealSudo } from './real-sudo.js';
 
-export const LAUNCHER_MARKER = '# ocsec sudo shim launcher';
+export { LAUNCHER_MARKER };
+export type { InstallStep };
 
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'"'"'`)}'`;
 }
 
-/** dist/client/ → dist/shim/ocsec-sudo.cjs, the bundled shim. */
+/** dist/shim/ocsec-sudo.cjs under the package root, the bundled shim (found from the sources too, for tests). */
 export function bundledShimPath(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', 'shim', 'ocsec-sudo.cjs');
+  return packagePaths.bundledShim();
 }
 
 /**
@@ -33,12 +36,6 @@ export function renderLauncher(opts: { node: string; shim: string; socket: strin
   ].join('\n');
 }
 
-export interface InstallStep {
-  action: string;
-  path: string;
-  changed: boolean;
-}
-
 export function installShim(layout: Layout, opts: { dryRun: boolean; env: NodeJS.ProcessEnv }): InstallStep[] {
   const shim = bundledShimPath();
   if (!existsSync(shim)) throw new Error(`the bundled shim ${shim} is missing; run \`npm run build\` first`);
@@ -50,13 +47,13 @@ export function installShim(layout: Layout, opts: { dryRun: boolean; env: NodeJS
   if (current !== null && !current.includes(LAUNCHER_MARKER)) throw new Error(`${launcherPath} exists and was not written by ocsec; move it aside first`);
   const steps: InstallStep[] = [];
   if (!existsSync(layout.binDir)) {
-    steps.push({ action: `mkdir -m 700 ${layout.binDir}`, path: layout.binDir, changed: true });
+    steps.push({ kind: 'mkdir', action: `mkdir -m 700 ${layout.binDir}`, path: layout.binDir, changed: true });
     if (!opts.dryRun) mkdirSync(layout.binDir, { recursive: true, mode: 0o700 });
   }
   if (current === content) {
-    steps.push({ action: `unchanged: ${launcherPath} (real sudo ${realSudo.path})`, path: launcherPath, changed: false });
+    steps.push({ kind: 'unchanged', action: `unchanged: ${launcherPath} (real sudo ${realSudo.path})`, path: launcherPath, changed: false });
   } else {
-    steps.push({ action: `write ${launcherPath} (mode 0700; node ${realpathSync(process.execPath)}, real sudo ${realSudo.path})`, path: launcherPath, changed: true });
+    steps.push({ kind: 'write', action: `write ${launcherPath} (mode 0700; node ${realpathSync(process.execPath)}, real sudo ${realSudo.path})`, path: launcherPath, changed: true, content });
     if (!opts.dryRun) {
       writeFileSync(launcherPath, content, { mode: 0o700 });
       chmodSync(launcherPath, 0o700);
@@ -67,8 +64,8 @@ export function installShim(layout: Layout, opts: { dryRun: boolean; env: NodeJS
 
 export function uninstallShim(layout: Layout, opts: { dryRun: boolean }): InstallStep[] {
   const launcherPath = join(layout.binDir, 'sudo');
-  if (!existsSync(launcherPath)) return [{ action: `nothing to remove: ${launcherPath} does not exist`, path: launcherPath, changed: false }];
+  if (!existsSync(launcherPath)) return [{ kind: 'unchanged', action: `nothing to remove: ${launcherPath} does not exist`, path: launcherPath, changed: false }];
   if (!readFileSync(launcherPath, 'utf8').includes(LAUNCHER_MARKER)) throw new Error(`${launcherPath} was not written by ocsec; leaving it alone`);
   if (!opts.dryRun) unlinkSync(launcherPath);
-  return [{ action: `remove ${launcherPath}`, path: launcherPath, changed: true }];
+  return [{ kind: 'remove', action: `remove ${launcherPath}`, path: launcherPath, changed: true }];
 }
