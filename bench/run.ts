@@ -1,6 +1,8 @@
 /** Runs every benchmark in turn and prints one JSON document of the results on stdout (progress goes to stderr). */
 import { cpus, arch, platform, release, totalmem } from 'node:os';
 import { benchAudit, benchRpc, progress } from './rpc.js';
+import { benchSampler } from './sampler.js';
+import { benchAssess } from './assess.js';
 import { benchShim } from './shim.js';
 
 function machine() {
@@ -36,6 +38,10 @@ async function main(): Promise<void> {
   results.audit = await benchAudit();
   progress('sudo shim');
   results.shim = await benchShim();
+  progress('socket sampler');
+  results.sampler = await benchSampler();
+  progress('compliance assessment');
+  results.assess = await benchAssess();
   const targets = verdicts(results, '', {});
   results.summary = {
     targets,

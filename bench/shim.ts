@@ -57,7 +57,7 @@ interface Exit {
  * for the error message, and no controlling terminal (setsid), so the figures do not depend on how
  * the benchmark itself was started. Asynchronous because the daemon answers the shim from this process.
  */
-function timedRun(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Exit> {
+function timedRun(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -65,17 +65,28 @@ function timedRun(file: string, args: readonly string[], env: NodeJS.ProcessEnv)
     let code: number | null = null;
     let signal: NodeJS.Signals | null = null;
     let stderr = '';
+    // A run that hangs would keep the benchmark (and the daemon in it) alive forever.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`\`${[file, ...args].join(' ')}\` did not exit within ${timeoutMs} ms; stderr: ${stderr.trim().slice(0, 500)}`));
+    }, timeoutMs);
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
     });
-    child.on('error', reject);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     child.on('exit', (c, s) => {
       ns = process.hrtime.bigint() - t0;
       code = c;
       signal = s;
     });
-    child.on('close', () => resolve({ code, signal, stderr, ns }));
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr, ns });
+    });
   });
 }
 
@@ -164,11 +175,12 @@ export async function benchShim(opts: ShimBenchOptions = {}) {
     const daemonEnv = { ...process.env };
     delete daemonEnv.OPENCLAW_APPROVAL_TOKEN; // a token factor would need typing at the prompt
     daemon = await startDaemon({ stateDir: dir, log: createLogger('silent'), env: daemonEnv });
-    installShim(layout, { dryRun: false, env: benchEnvironment() });
+    const env = benchEnvironment();
+    // The shim runs the same real sudo as the reference (it would otherwise take the first sudo on the secure path).
+    const shimEnv = { ...env, OPENCLAW_TASK_SESSION_ID: SESSION_ID, OPENCLAW_REAL_SUDO: REAL_SUDO };
+    installShim(layout, { dryRun: false, env: shimEnv });
     const launcher = join(layout.binDir, 'sudo');
 
-    const env = benchEnvironment();
-    const shimEnv = { ...env, OPENCLAW_TASK_SESSION_ID: SESSION_ID };
     progress('shim: approving the first run on a pty to open the session');
     await approveOnPty(launcher, shimEnv);
     const sessions = daemon.services.privilege.sessions();
@@ -206,7 +218,7 @@ export async function benchShim(opts: ShimBenchOptions = {}) {
       warmup_runs: warmup,
       order: 'the three kinds round-robin, the first kind rotating each round, one run at a time',
       shim: {
-        what: `${launcher} ${COMMAND} with OPENCLAW_TASK_SESSION_ID=${SESSION_ID}, already authorized by a kept session (launcher sh → node shim → privilege.request → privilege.begin → real sudo → privilege.finish), daemon in this process; ${same}`,
+        what: `${launcher} ${COMMAND} with OPENCLAW_TASK_SESSION_ID=${SESSION_ID} and OPENCLAW_REAL_SUDO=${REAL_SUDO}, already authorized by a kept session (launcher sh → node shim → privilege.request → privilege.begin → real sudo → privilege.finish), daemon in this process; ${same}`,
         ...shim,
       },
       direct_sudo: { what: `${REAL_SUDO} ${COMMAND}; ${same}`, ...direct },

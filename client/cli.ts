@@ -7,9 +7,15 @@ import { toMirrorLine } from './audit-format.js';
 import { layoutFor, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, stateDirFrom } from './layout.js';
 import { PROTOCOL_VERSION, type AuditEvent, type ResultOf } from './protocol.js';
 import { DaemonRpcError, isDaemonUnreachable, OcsecClient } from './rpc-client.js';
+import { registerSecurityCommands } from './security-cli.js';
+import { registerNetworkCommands } from './network-cli.js';
+import { registerComplianceCommands } from './compliance-cli.js';
 import { inertLine } from './terminal.js';
 import { openTerminal } from './terminal-prompt.js';
-import { installShim, uninstallShim, type InstallStep } from './shim-install.js';
+import { alternativesCheck, exportChecks, gatewayCheck, jobChecks, peerCheck, sandboxCheck, serviceCheck, shimChecks, sudoRulesCheck, type DoctorEnv } from './doctor-checks.js';
+import { currentPlatform, InstallError, runInstall, runUninstall, type InstallReport } from './install/index.js';
+import { systemRunner } from './install/runner.js';
+import { COMPONENTS, ManifestError, type Component } from './install/manifest.js';
 import { VERSION } from './version.js';
 
 /** Documented in the README: scripts rely on these. */
@@ -24,6 +30,21 @@ export interface CliIo {
 }
 
 class UsageError extends Error {}
+
+interface InstallOptions {
+  service?: boolean;
+  shim?: boolean;
+  gatewayPath?: boolean;
+  gatewayUnit?: string;
+  sandbox?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** Permission, missing-directory and similar failures while installing: reported, not a crash. */
+function isFsError(e: unknown): boolean {
+  return typeof (e as NodeJS.ErrnoException)?.code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
 
 function socketPathFrom(opts: { socket?: string; stateDir?: string }, env: NodeJS.ProcessEnv): string {
   if (opts.socket) return opts.socket;
@@ -285,6 +306,51 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       out(`dropped ${key}`);
     });
 
+  registerNetworkCommands(program, {
+    client,
+    out,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+    usage: (message) => {
+      throw new UsageError(message);
+    },
+  });
+
+  registerSecurityCommands(program, {
+    client,
+    out,
+    err,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+    usage: (message) => {
+      throw new UsageError(message);
+    },
+    version: VERSION,
+  });
+
+  registerComplianceCommands(program, {
+    client,
+    out,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+    usage: (message) => {
+      throw new UsageError(message);
+    },
+    readFactor: (prompt) => {
+      const tty = openTerminal();
+      if (!tty) return null;
+      try {
+        return tty.readSecret(prompt) ?? null;
+      } finally {
+        tty.close();
+      }
+    },
+    platform: process.platform,
+  });
+
   const policy = program.command('policy').description('the policy files in force');
   const printPolicy = (res: ResultOf<'policy.check'>, asJson?: boolean) => {
     if (!res.ok) exitCode = ExitCode.Findings;
@@ -375,49 +441,62 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       out('TOTP removed');
     });
 
-  const printSteps = (steps: InstallStep[], asJson: boolean | undefined, dryRun: boolean | undefined) => {
-    if (asJson) return json({ dryRun: dryRun === true, steps });
-    for (const s of steps) out(`${dryRun && s.changed ? '[dry-run] ' : ''}${s.action}`);
-  };
   const layoutNow = () => layoutFor(program.opts<{ stateDir?: string }>().stateDir ?? stateDirFrom(io.env));
-  program
-    .command('install')
-    .description('install the sudo shim launcher at <state>/bin/sudo (processes with <state>/bin first in PATH are guarded)')
-    .option('--shim', 'install the sudo shim launcher')
-    .option('--dry-run', 'print what would change, change nothing')
-    .option('--json', 'machine-readable output')
-    .action((opts: { shim?: boolean; dryRun?: boolean; json?: boolean }) => {
-      if (!opts.shim) throw new UsageError('say what to install: --shim');
-      const layout = layoutNow();
-      let steps: InstallStep[];
-      try {
-        steps = installShim(layout, { dryRun: opts.dryRun === true, env: io.env });
-      } catch (e) {
-        exitCode = ExitCode.Findings;
-        return err(`ocsecctl: ${(e as Error).message}`);
-      }
-      printSteps(steps, opts.json, opts.dryRun);
-      if (!opts.json) out(`Put ${layout.binDir} first in the PATH of the processes to guard (the OpenClaw gateway), e.g. PATH=${layout.binDir}:$PATH`);
-    });
-  program
-    .command('uninstall')
-    .description('remove what install put in place (never policies, the database or the audit log)')
-    .option('--shim', 'remove the sudo shim launcher')
-    .option('--dry-run', 'print what would change, change nothing')
-    .option('--json', 'machine-readable output')
-    .action((opts: { shim?: boolean; dryRun?: boolean; json?: boolean }) => {
-      if (!opts.shim) throw new UsageError('say what to uninstall: --shim');
-      try {
-        printSteps(uninstallShim(layoutNow(), { dryRun: opts.dryRun === true }), opts.json, opts.dryRun);
-      } catch (e) {
-        exitCode = ExitCode.Findings;
-        err(`ocsecctl: ${(e as Error).message}`);
-      }
-    });
+  const printReport = (report: InstallReport, asJson: boolean | undefined) => {
+    if (asJson) return json(report);
+    for (const s of report.steps) out(inertLine(`${report.dryRun && s.changed ? '[dry-run] ' : ''}${s.action}`));
+  };
+  const componentsFrom = (opts: InstallOptions): Component[] =>
+    COMPONENTS.filter((c) => (c === 'service' ? opts.service : c === 'shim' ? opts.shim : opts.gatewayPath) === true);
+  const confirmOnTerminal = (question: string): boolean | null => {
+    const tty = openTerminal();
+    if (!tty) return null;
+    try {
+      return /^y(es)?$/i.test(tty.readLine(question)?.trim() ?? '');
+    } finally {
+      tty.close();
+    }
+  };
+  const installAction = (mode: 'install' | 'uninstall') => (opts: InstallOptions) => {
+    const chosen = componentsFrom(opts);
+    const components: Component[] = mode === 'install' && chosen.length === 0 ? ['service'] : chosen;
+    const request = { layout: layoutNow(), components, dryRun: opts.dryRun === true, env: io.env, confirm: confirmOnTerminal, gatewayUnit: opts.gatewayUnit, sandbox: opts.sandbox };
+    let report: InstallReport;
+    try {
+      report = mode === 'install' ? runInstall(request) : runUninstall(request);
+    } catch (e) {
+      if (!(e instanceof InstallError) && !(e instanceof ManifestError) && !isFsError(e)) throw e;
+      exitCode = ExitCode.Findings;
+      return err(`ocsecctl: ${inertLine((e as Error).message)}`);
+    }
+    printReport(report, opts.json);
+    if (mode === 'install' && chosen.length === 0 && !opts.json) {
+      out('Also available: --shim (the sudo shim launcher in <state>/bin), --gateway-path (puts it first in the OpenClaw gateway\'s PATH), --sandbox (confine the service; see the README). Run `ocsecctl doctor` to check the result.');
+    }
+  };
+  const installOptions = (cmd: Command, verb: string) =>
+    cmd
+      .option('--service', `${verb} the ocsecd service (systemd user unit on Linux, LaunchAgent on macOS)`)
+      .option('--shim', `${verb} the sudo shim launcher at <state>/bin/sudo`)
+      .option('--gateway-path', `${verb} <state>/bin first in the OpenClaw gateway's PATH (systemd drop-in / LaunchAgent EnvironmentVariables)`)
+      .option('--gateway-unit <name>', 'the gateway\'s systemd unit or LaunchAgent label (default openclaw-gateway.service / ai.openclaw.gateway)')
+      .option('--dry-run', 'print what would change, change nothing')
+      .option('--json', 'machine-readable output');
+  installOptions(
+    program.command('install').description('install ocsecd as a service, the sudo shim and the gateway PATH wiring; with no option, the service (each step printed, idempotent, recorded in a manifest)'),
+    'install',
+  )
+    .option('--sandbox', 'with --service on Linux: add the opt-in sandbox drop-in (ocsecd can then no longer run sudo -K at idle expiry)')
+    .option('--no-sandbox', 'with --service: remove the sandbox drop-in')
+    .action(installAction('install'));
+  installOptions(
+    program.command('uninstall').description('reverse what install recorded (all of it with no option); never policies, the database or the audit log'),
+    'uninstall',
+  ).action(installAction('uninstall'));
 
   program
     .command('doctor')
-    .description('check that protection is real: socket, modes, database integrity, audit chain')
+    .description('check that protection is real: modes, supervision, peer check, shim, the gateway\'s PATH, NOPASSWD rules, su/doas/pkexec, policies, store, chain, jobs, exports')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const globals = program.opts<{ socket?: string; stateDir?: string }>();
@@ -431,10 +510,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ];
       let unreachable = false;
       const c = client();
+      const host: DoctorEnv = { layout, env: io.env, platform: currentPlatform(), uid: process.getuid?.() ?? -1, pid: process.pid, run: systemRunner };
       try {
         const status = await c.call('daemon.status');
         const skew = versionSkewWarning(status);
         checks.push({ name: 'daemon', status: skew ? 'WARN' : 'PASS', detail: `ocsecd ${status.version} pid ${status.pid}${skew ? ` — ${skew}` : ''}` });
+        const posture = await c.call('host.posture');
+        checks.push(serviceCheck(host, posture.daemon.supervisor), peerCheck(host, posture), ...shimChecks(host), gatewayCheck(host, posture), sudoRulesCheck(host, posture), alternativesCheck(posture));
+        const sandbox = sandboxCheck(posture);
+        if (sandbox) checks.push(sandbox);
         const integrity = await c.call('store.integrity');
         checks.push(
           integrity.ok
@@ -461,10 +545,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             ? { name: 'audit chain', status: 'PASS', detail: `${report.count} events, head seq ${report.headSeq}` }
             : { name: 'audit chain', status: 'FAIL', detail: `broken at seq ${report.firstBreak!.seq} (${report.firstBreak!.kind}): ${report.firstBreak!.reason}`, fix: 'investigate who changed the trail; `ocsecctl audit verify --json` has the details' },
         );
+        checks.push(...jobChecks(status.jobs, Date.now()), ...exportChecks(await c.call('exports.status')));
       } catch (e) {
         if (!isDaemonUnreachable(e)) throw e;
         unreachable = true;
         checks.push({ name: 'daemon', status: 'FAIL', detail: e.message, fix: 'npm start, or systemctl --user start ocsecd' });
+        checks.push(serviceCheck(host, null), ...shimChecks(host));
       }
       const failed = checks.some((ch) => ch.status === 'FAIL');
       exitCode = unreachable ? ExitCode.Unreachable : failed ? ExitCode.Findings : ExitCode.Ok;

@@ -28,6 +28,7 @@ export const ErrorCode = {
   GrantInvalid: -32016,
   SessionNotFound: -32017,
   PolicyInvalid: -32018,
+  SamplerUnavailable: -32030,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];

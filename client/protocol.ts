@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 export * from './codes.js';
 import { MAX_QUERY_LIMIT, MAX_TAIL_WAIT_MS, type ErrorCodeName } from './codes.js';
+import { baselineSnapshot, SECURITY_SCOPES, securityAuditResult, securityScope } from './security-report.js';
+import { approvedPortRuleParams, baselineResult, egressReport, egressRuleParams, findingsListParams, portReport, ruleWriteResult, storedFinding } from './network-protocol.js';
+import { complianceHistoryParams, complianceHistoryResult, complianceRunResult, dashboardResult, notificationOutcome, unwaiveParams, waiveParams, waiverShape, waiversParams } from './compliance-protocol.js';
 
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const empty = z.strictObject({}).optional();
@@ -126,6 +129,61 @@ export const policyFileStatus = z.object({
   problem: z.string().nullable(),
 });
 
+/** Which sudo a PATH runs, and whether that is the ocsec shim launcher. */
+const sudoOnPath = {
+  path: z.string().nullable(),
+  firstSudo: z.string().nullable(),
+  /** null when the PATH could not be read. */
+  shimFirst: z.boolean().nullable(),
+  problem: z.string().nullable(),
+};
+
+export const hostPosture = z.object({
+  platform: z.string(),
+  daemon: z.object({
+    pid: z.number().int(),
+    uid: z.number().int(),
+    /** Running under no_new_privs (the opt-in sandbox): setuid sudo cannot run from the daemon. */
+    noNewPrivileges: z.boolean(),
+    supervisor: z.object({ kind: z.enum(['systemd', 'launchd', 'none']), unit: z.string().nullable(), detail: z.string() }),
+  }),
+  /** The credentials the kernel reported for the connection that asked. */
+  peer: z.object({ mechanism: z.string(), uid: z.number().int(), pid: z.number().int() }),
+  shimDir: z.string(),
+  gateway: z.object({
+    match: z.string(),
+    processes: z.array(z.object({ pid: z.number().int(), uid: z.number().int(), command: z.string(), pathSource: z.enum(['environ', 'unreadable']), ...sudoOnPath })),
+    /** Gateways serving another state dir (another OpenClaw profile): their shim would be there, not here. */
+    otherStateDirs: z.array(z.object({ pid: z.number().int(), stateDir: z.string() })),
+    configured: z.object({ kind: z.enum(['systemd-unit', 'launchd-plist', 'none']), file: z.string().nullable(), ...sudoOnPath }),
+  }),
+  sudo: z.object({
+    status: z.enum(['listed', 'password-required', 'no-rights', 'root', 'unavailable', 'not-installed', 'error']),
+    realSudo: z.string().nullable(),
+    passwordless: z.array(z.string()),
+    authenticateDisabled: z.boolean(),
+    detail: z.string(),
+  }),
+  alternatives: z.array(z.object({ name: z.string(), path: z.string(), setuid: z.boolean(), passwordless: z.array(z.string()) })),
+});
+export type HostPosture = z.infer<typeof hostPosture>;
+
+export const exportSinkStatus = z.object({
+  name: z.enum(['jsonl', 'syslog', 'prometheus_textfile']),
+  enabled: z.boolean(),
+  target: z.string().nullable(),
+  /** Audit seq delivered up to (event sinks); null for the metrics file. */
+  cursorSeq: z.number().int().nullable(),
+  /** Events (or files) delivered since the daemon started. */
+  delivered: z.number().int(),
+  failures: z.number().int(),
+  consecutiveFailures: z.number().int(),
+  lastError: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  lastFailureAt: z.string().nullable(),
+});
+export type ExportSinkStatus = z.infer<typeof exportSinkStatus>;
+
 /** A method descriptor: the params schema the daemon validates, the result type the client trusts, the codes it may return. */
 export interface MethodDescriptor<P extends z.ZodType, R extends z.ZodType> {
   readonly method: string;
@@ -181,6 +239,62 @@ export const methods = {
     }),
     errors: ['StoreUnavailable'],
   }),
+  'compliance.dashboard': describe({
+    method: 'compliance.dashboard',
+    summary: 'Write compliance-dashboard.html again from the latest run (running an assessment first when there is none) and return its path.',
+    params: empty,
+    result: dashboardResult,
+    errors: ['AuditWriteFailed', 'StoreUnavailable'],
+  }),
+  'compliance.history': describe({
+    method: 'compliance.history',
+    summary: 'Past assessment runs with their status and risk counts (newest first); with checkId, that check\'s status in each run.',
+    params: complianceHistoryParams,
+    result: complianceHistoryResult,
+    errors: ['InvalidParams', 'StoreUnavailable'],
+  }),
+  'compliance.latest': describe({
+    method: 'compliance.latest',
+    summary: 'The most recent compliance assessment (scheduled or on demand), or null before the first.',
+    params: empty,
+    result: z.object({ result: complianceRunResult.nullable() }),
+    errors: ['StoreUnavailable'],
+  }),
+  'compliance.notify.test': describe({
+    method: 'compliance.notify.test',
+    summary: 'Send a test message through the configured violation notifier (allowlist, no shell, 5 s timeout) and report what happened.',
+    params: empty,
+    result: notificationOutcome,
+    errors: ['AuditWriteFailed'],
+  }),
+  'compliance.run': describe({
+    method: 'compliance.run',
+    summary: 'Assess every ISO 27001 / NIST CSF check from live evidence now, write the assessment, summary and dashboard, and notify new findings.',
+    params: empty,
+    result: complianceRunResult,
+    errors: ['AuditWriteFailed', 'StoreUnavailable'],
+  }),
+  'compliance.unwaive': describe({
+    method: 'compliance.unwaive',
+    summary: 'Revoke a waiver before it expires (needs the approval factor when one is configured).',
+    params: unwaiveParams,
+    result: z.object({ waiver: waiverShape }),
+    errors: ['InvalidParams', 'SelfApprovalRefused', 'FactorInvalid', 'FactorLocked', 'AuditWriteFailed'],
+  }),
+  'compliance.waive': describe({
+    method: 'compliance.waive',
+    summary: 'Accept a finding until a date: the check reports "waived" instead of partial or violation until the waiver expires.',
+    params: waiveParams,
+    result: z.object({ waiver: waiverShape }),
+    errors: ['InvalidParams', 'SelfApprovalRefused', 'FactorInvalid', 'FactorLocked', 'AuditWriteFailed'],
+  }),
+  'compliance.waivers': describe({
+    method: 'compliance.waivers',
+    summary: 'Waivers in force (with all: expired and revoked ones too).',
+    params: waiversParams,
+    result: z.object({ waivers: z.array(waiverShape) }),
+    errors: ['StoreUnavailable'],
+  }),
   'daemon.status': describe({
     method: 'daemon.status',
     summary: 'Version, pid, uptime, paths, schema version, audit head and scheduled jobs.',
@@ -200,6 +314,34 @@ export const methods = {
       audit: z.object({ headSeq: z.number().int(), headHash: z.string() }),
       jobs: z.array(jobStatus),
     }),
+    errors: [],
+  }),
+  'egress.allow': describe({
+    method: 'egress.allow',
+    summary: 'Add one rule to egress_allowlist.json (exactly one of host, host_regex, cidr; optional protocol, port, command).',
+    params: egressRuleParams,
+    result: ruleWriteResult,
+    errors: ['InvalidParams', 'PolicyInvalid', 'AuditWriteFailed'],
+  }),
+  'egress.latest': describe({
+    method: 'egress.latest',
+    summary: 'The latest egress report (connections, findings, coverage), or null before the first sample.',
+    params: empty,
+    result: z.object({ report: egressReport.nullable() }),
+    errors: ['StoreUnavailable'],
+  }),
+  'egress.sample': describe({
+    method: 'egress.sample',
+    summary: 'Sample outbound connections now and check them against egress_allowlist.json.',
+    params: empty,
+    result: egressReport,
+    errors: ['SamplerUnavailable', 'AuditWriteFailed', 'StoreUnavailable'],
+  }),
+  'exports.status': describe({
+    method: 'exports.status',
+    summary: 'Each fleet export (JSON lines, syslog, Prometheus textfile): target, cursor, deliveries and failures.',
+    params: empty,
+    result: z.object({ headSeq: z.number().int(), sinks: z.array(exportSinkStatus) }),
     errors: [],
   }),
   'factors.status': describe({
@@ -244,6 +386,20 @@ export const methods = {
     result: z.object({ ok: z.literal(true) }),
     errors: ['FactorInvalid', 'FactorLocked'],
   }),
+  'findings.list': describe({
+    method: 'findings.list',
+    summary: 'Network findings with their lifecycle (first/last seen, occurrences, resolved_at); open ones by default.',
+    params: findingsListParams,
+    result: z.object({ findings: z.array(storedFinding) }),
+    errors: ['InvalidParams', 'StoreUnavailable'],
+  }),
+  'host.posture': describe({
+    method: 'host.posture',
+    summary: "Supervision, the peer check, the running gateway's PATH, passwordless sudo rules and other setuid paths to root.",
+    params: empty,
+    result: hostPosture,
+    errors: [],
+  }),
   'policy.check': describe({
     method: 'policy.check',
     summary: 'Status of each policy file: in force, missing or invalid (with file, field, line).',
@@ -257,6 +413,34 @@ export const methods = {
     params: empty,
     result: z.object({ ok: z.boolean(), files: z.array(policyFileStatus) }),
     errors: [],
+  }),
+  'ports.approve': describe({
+    method: 'ports.approve',
+    summary: 'Add one rule to approved_ports.json (or update the rule for the same port/protocol/command/host).',
+    params: approvedPortRuleParams,
+    result: ruleWriteResult,
+    errors: ['InvalidParams', 'PolicyInvalid', 'AuditWriteFailed'],
+  }),
+  'ports.baseline': describe({
+    method: 'ports.baseline',
+    summary: 'Propose approved_ports.json from what listens now (review file); with write, replace the file (backed up).',
+    params: z.strictObject({ write: z.boolean().optional() }).optional(),
+    result: baselineResult,
+    errors: ['SamplerUnavailable', 'PolicyInvalid', 'AuditWriteFailed'],
+  }),
+  'ports.latest': describe({
+    method: 'ports.latest',
+    summary: 'The latest listening-ports report (services, findings, coverage), or null before the first sample.',
+    params: empty,
+    result: z.object({ report: portReport.nullable() }),
+    errors: ['StoreUnavailable'],
+  }),
+  'ports.sample': describe({
+    method: 'ports.sample',
+    summary: 'Sample listening sockets now and check them against approved_ports.json and the insecure-port table.',
+    params: empty,
+    result: portReport,
+    errors: ['SamplerUnavailable', 'AuditWriteFailed', 'StoreUnavailable'],
   }),
   'privilege.approve': describe({
     method: 'privilege.approve',
@@ -337,6 +521,35 @@ export const methods = {
     params: z.strictObject({ requestId: z.number().int().min(1), waitMs: z.number().int().min(0).max(MAX_TAIL_WAIT_MS).optional() }),
     result: z.object({ requestId: z.number().int(), state: requestState, grantId: z.string().nullable(), reason: z.string().nullable() }),
     errors: ['RequestNotFound'],
+  }),
+  'security.audit': describe({
+    method: 'security.audit',
+    summary: 'Audit the OpenClaw installation (config, network, auth, permissions, secrets, skills, logging, deps); with fix, tighten file modes first.',
+    params: z
+      .strictObject({
+        deep: z.boolean().optional(),
+        scope: z.array(securityScope).min(1).max(SECURITY_SCOPES.length).optional(),
+        fix: z.boolean().optional(),
+        dryRun: z.boolean().optional(),
+      })
+      .refine((p) => !p.dryRun || p.fix, { message: 'dryRun applies to fix', path: ['dryRun'] })
+      .optional(),
+    result: securityAuditResult,
+    errors: ['InvalidParams', 'AuditWriteFailed', 'StoreUnavailable'],
+  }),
+  'security.baseline': describe({
+    method: 'security.baseline',
+    summary: 'A baseline snapshot of the installation (config values with secrets masked, skills, ports, egress rules, file modes, scheduled tasks).',
+    params: empty,
+    result: baselineSnapshot,
+    errors: ['StoreUnavailable'],
+  }),
+  'security.latest': describe({
+    method: 'security.latest',
+    summary: 'The most recent stored installation audit (manual or scheduled), or null.',
+    params: empty,
+    result: z.object({ result: securityAuditResult.nullable() }),
+    errors: ['StoreUnavailable'],
   }),
   'session.drop': describe({
     method: 'session.drop',

@@ -1,6 +1,9 @@
 /** The daemon's settings file, security/ocsec.json: schema, defaults and a precise error when it is wrong. */
 import { z } from 'zod';
+import { exportsConfigSchema } from './exports/config.js';
 import { formatProblem, loadJsonFile } from './json-file.js';
+import { networkConfigSchema } from './network/config.js';
+import { complianceConfigSchema } from './compliance/config.js';
 
 const cron = z.string().min(9).max(120);
 
@@ -19,10 +22,28 @@ export const configSchema = z.strictObject({
   require_policy_files: z.boolean().default(false),
   /** The real sudo (validated: root-owned, not group/other-writable); default: found on the secure path. */
   real_sudo: z.string().startsWith('/').nullable().default(null),
+  /** Hand-off to the fleet's log and metrics pipeline (daemon/exports/config.ts). */
+  exports: exportsConfigSchema,
+  /** The port and egress monitors (daemon/network/config.ts). */
+  network: networkConfigSchema,
+  /** Compliance assessments: owners, due dates, backups to verify, the violation notifier (daemon/compliance/config.ts). */
+  compliance: complianceConfigSchema,
   schedules: z
     .strictObject({
       /** Recompute the audit chain and compare it with the mirror. */
       audit_verify: cron.default('0 17 * * * *'),
+      /** Rewrite the Prometheus textfile (when exports.prometheus_textfile is enabled). */
+      prometheus_textfile: cron.default('*/30 * * * * *'),
+      /** Audit the OpenClaw installation (every scope, skills included; no npm audit, no changes). Daily at 03:00 UTC. */
+      security_audit: cron.default('0 0 3 * * *'),
+      /** Sample listening ports against approved_ports.json (every 60 s). */
+      ports: cron.default('0 * * * * *'),
+      /** Sample outbound connections against egress_allowlist.json (every 30 s). */
+      egress: cron.default('*/30 * * * * *'),
+      /** Re-resolve the allowlist's host names (every 5 minutes). */
+      egress_resolve: cron.default('15 */5 * * * *'),
+      /** The ISO 27001 / NIST CSF compliance assessment (hourly, at minute 23). */
+      compliance: cron.default('0 23 * * * *'),
     })
     .prefault({}),
 });

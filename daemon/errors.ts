@@ -36,6 +36,7 @@ export const errorCatalogue: Readonly<Record<ErrorCodeName, CatalogueEntry>> = {
   GrantInvalid: { code: ErrorCode.GrantInvalid, message: 'The grant is unknown, already used, expired, or not yours' },
   SessionNotFound: { code: ErrorCode.SessionNotFound, message: 'No such elevated session' },
   PolicyInvalid: { code: ErrorCode.PolicyInvalid, message: 'A policy file is invalid; the last good version stays in force' },
+  SamplerUnavailable: { code: ErrorCode.SamplerUnavailable, message: 'No way to list sockets on this host (/proc, ss, lsof, netstat)' },
 };
 
 export class RpcError extends Error {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { layoutFor, type Layout } from '../client/layout.js';
 import { VERSION } from '../client/version.js';
-import { AuditTrail, type Actor } from './audit/trail.js';
+import { AuditTrail, type Actor, type VerifyReport } from './audit/trail.js';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import { Scheduler } from './jobs.js';
@@ -25,6 +25,17 @@ import { PolicyStore, type PolicyLoadEvent } from './policy/store.js';
 import { ApprovalFactors } from './privilege/factors.js';
 import { PrivilegeService, type PrivilegePolicies } from './privilege/service.js';
 import { platformInspector, type ProcessInspector } from './procinfo.js';
+import { ExportService } from './exports/service.js';
+import { HostPostureService, type HostPostureOptions } from './host/posture.js';
+import { SecurityAuditService, type SecurityAuditOptions } from './security-audit/service.js';
+import { preferRecentPortSample, procListenerSource } from './security-audit/host.js';
+import { createNetworkMonitor, type NetworkOverrides } from './network/service.js';
+import { homedir } from 'node:os';
+import { loadCatalog } from './compliance/catalog.js';
+import { EvidenceCollector, type CollectorDeps } from './compliance/collect.js';
+import { ComplianceService } from './compliance/service.js';
+import { runCommand } from './security-audit/host.js';
+import { systemRunner } from '../client/install/runner.js';
 
 export interface DaemonOptions {
   stateDir: string;
@@ -39,6 +50,14 @@ export interface DaemonOptions {
   /** Replaces running the real `sudo -K` (tests without sudo). */
   resetCredentials?: () => Promise<{ command: string; ok: boolean; detail: string }>;
   env?: NodeJS.ProcessEnv;
+  /** Replaces /proc, `sudo -n -l` or the platform for host.posture (tests). */
+  host?: Partial<Pick<HostPostureOptions, 'procRoot' | 'listSudo' | 'platform' | 'toolDirs' | 'doasConf' | 'uid'>>;
+  /** Replaces the installation audit's host probes (sockets, commands, the OpenClaw package) or home directory (tests). */
+  securityAudit?: Partial<Pick<SecurityAuditOptions, 'probes' | 'home' | 'skillData'>>;
+  /** Replaces /proc, the socket tools, DNS or this host's addresses for the network monitor (tests). */
+  network?: NetworkOverrides;
+  /** Replaces the compliance evidence's command runners, home or platform, and the notifier's deadline (tests). */
+  compliance?: Partial<Pick<CollectorDeps, 'run' | 'serviceRunner' | 'home' | 'platform'>> & { notifyTimeoutMs?: number };
 }
 
 export interface RunningDaemon {
@@ -132,6 +151,76 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       requirePolicyFiles: config.require_policy_files || env.OPENCLAW_REQUIRE_POLICY_FILES === '1',
     },
   });
+  const host = new HostPostureService({ layout, env, log, ...opts.host });
+  const startedAt = clock.now();
+  let lastVerify: { ok: boolean; atMs: number } | null = null;
+  /** The last full verification, which the compliance run reuses while it is recent rather than hashing the chain again. */
+  let lastVerifyReport: { report: VerifyReport; atMs: number } | null = null;
+  const exports = new ExportService({
+    config: config.exports,
+    textfileSchedule: config.schedules.prometheus_textfile,
+    layout,
+    db,
+    audit,
+    scheduler,
+    clock,
+    log,
+    version: VERSION,
+    startedAt,
+    pendingApprovals: () => (db.prepare(`SELECT count(*) AS n FROM approval_requests WHERE state = 'pending' AND expires_at > ?`).get(new Date(clock.now()).toISOString()) as { n: number }).n,
+    activeSessions: () => privilege.sessions().length,
+    lastVerify: () => lastVerify,
+  });
+  const network = createNetworkMonitor({ config, layout, db, audit, clock, log, policies, self, env, ...(opts.network ? { overrides: opts.network } : {}) });
+  const securityAudit = new SecurityAuditService({
+    layout,
+    db,
+    audit,
+    clock,
+    log,
+    self,
+    env,
+    ...opts.securityAudit,
+    probes: { listeners: preferRecentPortSample(() => network.latest('ports'), procListenerSource(), () => clock.now()), ...opts.securityAudit?.probes },
+  });
+  const { notifyTimeoutMs, ...collectorOverrides } = opts.compliance ?? {};
+  const compliance = new ComplianceService({
+    layout,
+    config,
+    env,
+    db,
+    audit,
+    clock,
+    log,
+    self,
+    version: VERSION,
+    catalog: loadCatalog(),
+    collector: new EvidenceCollector({
+      layout,
+      config,
+      env,
+      db,
+      audit,
+      clock,
+      log,
+      self,
+      home: env.HOME || homedir(),
+      policies,
+      factors,
+      host,
+      network,
+      securityAudit,
+      platform: process.platform,
+      run: runCommand,
+      serviceRunner: systemRunner,
+      auditVerification: (maxAgeMs) => recentVerification(maxAgeMs),
+      ...collectorOverrides,
+    }),
+    factors,
+    procs: opts.procs ?? platformInspector(),
+    shellEscapes,
+    ...(notifyTimeoutMs !== undefined ? { notifyTimeoutMs } : {}),
+  });
   const services: DaemonServices = {
     layout,
     config,
@@ -141,11 +230,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     policies,
     privilege,
     factors,
+    securityAudit,
+    network,
+    host,
+    exports,
+    compliance,
     clock,
     log,
     version: VERSION,
     schemaVersion,
-    startedAt: clock.now(),
+    startedAt,
     startedMono: clock.monotonic(),
     shutdown: shutdown.signal,
   };
@@ -161,6 +255,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let lastReportedBreak: string | null = null;
   const verifyAndAlert = (): void => {
     const report = audit.verify();
+    lastVerify = { ok: report.ok, atMs: clock.now() };
+    lastVerifyReport = { report, atMs: clock.now() };
     log.info({ ok: report.ok, headSeq: report.headSeq, headHash: report.headHash, count: report.count }, 'audit chain verified');
     if (report.ok) {
       lastReportedBreak = null;
@@ -172,10 +268,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     lastReportedBreak = breakKey;
     audit.append({ action: 'audit.integrity_alert', actor: self, subject: 'audit-trail', data: { first_break: report.firstBreak as ChainBreak } });
   };
+  /** The scheduled verification while it is younger than maxAgeMs (and not from the future), else a new one that also alerts. */
+  const recentVerification = (maxAgeMs: number): { report: VerifyReport; atMs: number; reused: boolean } => {
+    const cached = lastVerifyReport;
+    const age = cached ? clock.now() - cached.atMs : Infinity;
+    if (cached && age >= 0 && age <= maxAgeMs) return { ...cached, reused: true };
+    verifyAndAlert();
+    return { ...lastVerifyReport!, reused: false };
+  };
   verifyAndAlert();
   policies.loadAll();
   privilege.recover();
   scheduler.add({ name: 'audit-verify', schedule: config.schedules.audit_verify, run: verifyAndAlert });
+  scheduler.add(securityAudit.job(config.schedules.security_audit));
+  scheduler.add(compliance.job(config.schedules.compliance));
+  compliance.watchNetwork(network);
+  for (const job of network.jobs(config.schedules)) scheduler.add(job);
+  exports.start();
 
   const dispatcher = new RpcDispatcher(methodTable, services, log);
   let server: FastifyInstance;
@@ -191,6 +300,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     });
   } catch (err) {
     privilege.stop();
+    exports.stop();
     audit.closeMirror();
     db.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -210,6 +320,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       privilege.stop();
       await policies.stop();
       await server.close(); // stops accepting, lets in-flight requests finish
+      await securityAudit.idle(); // a scheduled audit still running writes its result before the database closes
+      compliance.stop();
+      await compliance.idle(); // an assessment (which may be sampling) or a notification in flight
+      await network.close(); // likewise a port or egress sample
       try {
         audit.append({
           action: 'daemon.stop',
@@ -221,6 +335,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         log.error({ err }, 'could not audit the stop');
       }
       log.info({ headSeq: audit.head().seq, headHash: audit.head().hash }, 'audit head at stop');
+      try {
+        exports.drain(); // daemon.stop included
+      } catch (err) {
+        log.error({ err }, 'could not drain the exports');
+      }
+      exports.stop();
       audit.closeMirror();
       db.close();
       removeStaleSocket(layout.socketPath);

@@ -3,10 +3,10 @@
 export const REDACTED = '[REDACTED]';
 
 /** Keys whose string values are secrets wherever they appear (env maps, config snippets, fields). */
-const SECRET_KEY = /(passw(or)?d|passphrase|(^|[-_])pass($|[-_])|secret|token|api[-_]?key|apikey|credential|private[-_]?key|access[-_]?key|session[-_]?key|auth[-_]?key|cookie)/i;
+export const SECRET_KEY = /(passw(or)?d|passphrase|(^|[-_])pass($|[-_])|secret|token|api[-_]?key|apikey|credential|private[-_]?key|access[-_]?key|session[-_]?key|auth[-_]?key|cookie)/i;
 
 /** Credential-shaped substrings in any string: vendor token formats, key blocks, URL userinfo, bearer headers. */
-const SECRET_VALUE_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replace: string }> = [
+export const SECRET_VALUE_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp; replace: string }> = [
   { name: 'private key block', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, replace: REDACTED },
   { name: 'anthropic key', pattern: /\bsk-ant-[A-Za-z0-9_-]{8,}/g, replace: REDACTED },
   { name: 'openai key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g, replace: REDACTED },

@@ -69,7 +69,7 @@ export class InvalidPatternError extends Error {
   }
 }
 
-const patternSchema = z.string().transform((source, ctx): CompiledPattern => {
+export const patternSchema = z.string().transform((source, ctx): CompiledPattern => {
   try {
     return compilePattern(source);
   } catch (err) {
@@ -92,7 +92,7 @@ function isCommentKey(key: string): boolean {
   return key === 'comment' || key.startsWith('_');
 }
 
-function withCommentKeys<Shape extends z.ZodRawShape>(shape: Shape) {
+export function withCommentKeys<Shape extends z.ZodRawShape>(shape: Shape) {
   const dropCommentKeys = (value: unknown): unknown =>
     typeof value === 'object' && value !== null && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).filter(([key]) => !isCommentKey(key)))

@@ -8,6 +8,7 @@ import type { Layout } from '../../client/layout.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { formatProblem, type FileProblem, type LoadResult } from '../json-file.js';
 import { parseCommandPolicy, parsePromptPolicy } from './command-policy.js';
+import { parseApprovedPorts, parseEgressAllowlist } from '../network/policy.js';
 
 export interface PolicyFileSpec<T> {
   path(files: Layout['policyFiles']): string;
@@ -21,6 +22,8 @@ export interface PolicyFileSpec<T> {
 export const policyFileTable = {
   'command-policy.json': { path: (files) => files.commandPolicy, parse: parseCommandPolicy },
   'prompt-policy.json': { path: (files) => files.promptPolicy, parse: parsePromptPolicy },
+  'approved_ports.json': { path: (files) => files.approvedPorts, parse: parseApprovedPorts },
+  'egress_allowlist.json': { path: (files) => files.egressAllowlist, parse: parseEgressAllowlist },
 } satisfies Record<string, PolicyFileSpec<unknown>>;
 
 export type PolicyFileName = keyof typeof policyFileTable;

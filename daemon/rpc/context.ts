@@ -6,7 +6,12 @@ import type { MethodName, Methods, ResultOf } from '../../client/protocol.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { ComplianceService } from '../compliance/service.js';
+import type { ExportService } from '../exports/service.js';
+import type { HostPostureService } from '../host/posture.js';
 import type { Scheduler } from '../jobs.js';
+import type { NetworkMonitor } from '../network/monitor.js';
+import type { SecurityAuditService } from '../security-audit/service.js';
 import type { PeerCredentials } from '../peer-credentials.js';
 import type { Db } from '../store/db.js';
 import type { PolicyStore } from '../policy/store.js';
@@ -22,6 +27,16 @@ export interface DaemonServices {
   policies: PolicyStore;
   privilege: PrivilegeService;
   factors: ApprovalFactors;
+  /** Listening ports and egress: samples, findings, baseline and rule writes (ports.*, egress.*, findings.*). */
+  network: NetworkMonitor;
+  /** The OpenClaw installation audit: security.audit, security.latest, security.baseline. */
+  securityAudit: SecurityAuditService;
+  /** Supervision, gateway PATH, sudo rules: host.posture. */
+  host: HostPostureService;
+  /** Fleet exports (JSON lines, syslog, Prometheus textfile). */
+  exports: ExportService;
+  /** ISO 27001 / NIST CSF assessments, waivers, the dashboard and the violation notifier (compliance.*). */
+  compliance: ComplianceService;
   clock: Clock;
   log: Logger;
   version: string;

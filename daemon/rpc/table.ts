@@ -1,11 +1,18 @@
 /** The one table of RPC handlers: merged from the namespace files, sorted, and checked against the protocol. */
 import { methodNames, type MethodName } from '../../client/protocol.js';
 import { auditHandlers } from './audit.js';
+import { complianceHandlers } from './compliance.js';
 import type { Handler } from './context.js';
 import { daemonHandlers } from './daemon.js';
+import { egressHandlers } from './egress.js';
+import { exportHandlers } from './exports.js';
 import { factorHandlers } from './factors.js';
+import { findingsHandlers } from './findings.js';
+import { hostHandlers } from './host.js';
 import { policyHandlers } from './policy.js';
+import { portsHandlers } from './ports.js';
 import { privilegeHandlers } from './privilege.js';
+import { securityHandlers } from './security.js';
 import { sessionHandlers } from './session.js';
 import { storeHandlers } from './store.js';
 
@@ -26,4 +33,4 @@ export function buildMethodTable(namespaces: ReadonlyArray<Record<string, unknow
   return new Map([...entries.entries()].sort(([a], [b]) => a.localeCompare(b))) as MethodTable;
 }
 
-export const methodTable: MethodTable = buildMethodTable([auditHandlers, daemonHandlers, factorHandlers, policyHandlers, privilegeHandlers, sessionHandlers, storeHandlers]);
+export const methodTable: MethodTable = buildMethodTable([auditHandlers, complianceHandlers, daemonHandlers, egressHandlers, exportHandlers, factorHandlers, findingsHandlers, hostHandlers, policyHandlers, portsHandlers, privilegeHandlers, securityHandlers, sessionHandlers, storeHandlers]);

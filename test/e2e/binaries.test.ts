@@ -148,16 +148,24 @@ describe('ocsecd and ocsecctl', () => {
   it('doctor passes on a healthy install and every command has --json and --help', async () => {
     const stateDir = newStateDir();
     const d = await startOcsecd(stateDir);
+    // Without the shim nothing routes sudo through ocsecd: doctor says so and fails.
+    const bare = JSON.parse(ocsecctl(stateDir, 'doctor', '--json').stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> };
+    expect(bare.ok).toBe(false);
+    expect(bare.checks.filter((c) => c.status === 'FAIL').map((c) => c.name)).toEqual(['sudo shim']);
+    expect(ocsecctl(stateDir, 'install', '--shim').status).toBe(0);
     const doctor = ocsecctl(stateDir, 'doctor', '--json');
     expect(doctor.status).toBe(0);
     const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> };
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual([
-      'state dir', 'security dir', 'run dir', 'socket', 'daemon', 'database integrity',
-      'policy command-policy.json', 'policy prompt-policy.json', 'approval factor', 'audit chain',
-    ]);
+    const names = report.checks.map((c) => c.name);
+    const expected = [
+      'state dir', 'security dir', 'run dir', 'socket', 'daemon', 'daemon supervised', 'peer credentials', 'sudo shim', 'real sudo',
+      'gateway PATH', 'sudo NOPASSWD', 'su/doas/pkexec', 'database integrity', 'policy command-policy.json', 'policy prompt-policy.json',
+      'approval factor', 'audit chain', 'job audit-verify',
+    ];
+    expect(names.filter((n) => expected.includes(n))).toEqual(expected); // all of them, in this order (other checks may sit between)
     expect(report.checks.find((c) => c.name === 'approval factor')!.status).toBe('WARN'); // confirm-only approvals
-    for (const cmd of [['status'], ['doctor'], ['audit', 'list'], ['audit', 'verify'], ['audit', 'export'], ['audit', 'tail']]) {
+    for (const cmd of [['status'], ['doctor'], ['audit', 'list'], ['audit', 'verify'], ['audit', 'export'], ['audit', 'tail'], ['install'], ['uninstall']]) {
       const help = ocsecctl(stateDir, ...cmd, '--help');
       expect(help.status, cmd.join(' ')).toBe(0);
       expect(help.stdout, cmd.join(' ')).toContain('--json');
@@ -197,7 +205,7 @@ describe('ocsecd refuses to start, precisely', () => {
     db.close();
     const r = runOcsecd(stateDir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/schema version 99, newer than this ocsecd supports \(2\)/);
+    expect(r.stderr).toMatch(/schema version 99, newer than this ocsecd supports \(5\)/);
   });
 
   it('an invalid ocsec.json is refused with file, line and field', () => {

@@ -27,7 +27,7 @@ function asUser(extraEnv: Record<string, string> = {}): string[] {
 
 function ocsecctl(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const [cmd, ...rest] = asUser();
-  const r = spawnSync(cmd!, [...rest, process.execPath, OCSECCTL, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(cmd!, [...rest, process.execPath, OCSECCTL, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -84,7 +84,9 @@ function shimWithoutTerminal(args: string[], env: Record<string, string> = {}): 
 }
 
 function auditActions(filter: string): Array<{ action: string; data: Record<string, unknown> }> {
-  return (JSON.parse(ocsecctl('audit', 'list', '--action', filter, '--limit', '1000', '--json').stdout) as { events: Array<{ action: string; data: Record<string, unknown> }> }).events;
+  const r = ocsecctl('audit', 'list', '--action', filter, '--limit', '1000', '--json');
+  expect(r.status, `ocsecctl audit list: ${r.stderr}`).toBe(0);
+  return (JSON.parse(r.stdout) as { events: Array<{ action: string; data: Record<string, unknown> }> }).events;
 }
 
 async function startDaemon(): Promise<void> {
@@ -107,7 +109,8 @@ async function stopDaemon(): Promise<void> {
   await exited;
 }
 
-describe.runIf(canRun)('the sudo shim with real sudo (as an unprivileged user)', () => {
+// Processes on a loaded CI machine start slowly; each test spawns a dozen.
+describe.runIf(canRun)('the sudo shim with real sudo (as an unprivileged user)', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     execFileSync('bash', [join(root, 'test/e2e/setup-sudo-user.sh')]);
     uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
@@ -158,6 +161,7 @@ describe.runIf(canRun)('the sudo shim with real sudo (as an unprivileged user)',
     // The requester runs under its own `sh`, which also tries to approve itself before a person does.
     const script = `${launcher} /usr/bin/id -u & while ! ${process.execPath} ${OCSECCTL} pending | grep -q '^#'; do sleep 0.05; done; id=$(${process.execPath} ${OCSECCTL} pending --json | sed -n 's/.*"id": \\([0-9]*\\).*/\\1/p' | head -1); script -qec "${process.execPath} ${OCSECCTL} approve $id" /dev/null; echo "self-approve=$?"; wait %1; echo "requester=$?"`;
     const requester = spawn(cmd!, [...rest, 'setsid', '-w', 'sh', '-c', script], { stdio: 'pipe' });
+    const requesterExited = new Promise((res) => requester.on('exit', res)); // before it can happen
     let out = '';
     let err = '';
     requester.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -170,7 +174,7 @@ describe.runIf(canRun)('the sudo shim with real sudo (as an unprivileged user)',
     // A person, in another terminal (not descended from the requester's shell), approves.
     const human = new PtySession(shellQuote([...asUser(), process.execPath, OCSECCTL, 'approve', requestId!]));
     expect(await human.exited).toBe(0);
-    await new Promise((res) => requester.on('exit', res));
+    await requesterExited;
     expect(out).toContain('requester=0');
     expect(out).toMatch(/^0$/m);
     const refused = auditActions('approval_self_refused');

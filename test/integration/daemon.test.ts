@@ -26,7 +26,7 @@ describe('daemon.status and the state dir', () => {
   it('reports version, pid, paths, schema and jobs', async () => {
     const t = await start();
     const s = await t.client.call('daemon.status');
-    expect(s).toMatchObject({ pid: process.pid, stateDir: t.stateDir, socketPath: t.socketPath, schemaVersion: 2, protocolVersion: 1 });
+    expect(s).toMatchObject({ pid: process.pid, stateDir: t.stateDir, socketPath: t.socketPath, schemaVersion: 5, protocolVersion: 1 });
     expect(s.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(s.jobs.map((j) => j.name)).toContain('audit-verify');
     expect(s.audit.headSeq).toBeGreaterThanOrEqual(1);

@@ -27,6 +27,7 @@ const PINNED = {
   GrantInvalid: -32016,
   SessionNotFound: -32017,
   PolicyInvalid: -32018,
+  SamplerUnavailable: -32030,
 } as const;
 
 const DOC_PATH = fileURLToPath(new URL('../../docs/errors.md', import.meta.url));
@@ -125,10 +126,15 @@ describe('protocol methods and the handler table', () => {
   it('the built table has exactly the protocol methods, sorted', () => {
     expect([...methodTable.keys()]).toEqual([...methodNames].sort((a, b) => a.localeCompare(b)));
     expect([...methodTable.keys()]).toEqual([
-      'audit.query', 'audit.tail', 'audit.verify', 'daemon.status',
+      'audit.query', 'audit.tail', 'audit.verify',
+      'compliance.dashboard', 'compliance.history', 'compliance.latest', 'compliance.notify.test', 'compliance.run', 'compliance.unwaive', 'compliance.waive', 'compliance.waivers',
+      'daemon.status',
+      'egress.allow', 'egress.latest', 'egress.sample', 'exports.status',
       'factors.status', 'factors.token.clear', 'factors.token.set', 'factors.totp.clear', 'factors.totp.confirm', 'factors.totp.enroll',
-      'policy.check', 'policy.reload',
+      'findings.list', 'host.posture',
+      'policy.check', 'policy.reload', 'ports.approve', 'ports.baseline', 'ports.latest', 'ports.sample',
       'privilege.approve', 'privilege.begin', 'privilege.deny', 'privilege.finish', 'privilege.passthrough', 'privilege.pending', 'privilege.refuse', 'privilege.request', 'privilege.wait',
+      'security.audit', 'security.baseline', 'security.latest',
       'session.drop', 'session.list', 'store.integrity',
     ]);
   });

@@ -20,6 +20,26 @@ const PRIVILEGE_DEFAULTS = {
   require_policy_files: false,
   real_sudo: null,
 };
+const EXPORTS_DEFAULTS = {
+  jsonl: { enabled: false, path: null, max_bytes: 50 * 1024 * 1024, max_files: 5, file_mode: 0o640 },
+  syslog: { enabled: false, socket: null, facility: 'authpriv', app_name: 'ocsecd', max_message_bytes: 8192 },
+  prometheus_textfile: { enabled: false, path: null, file_mode: 0o644 },
+};
+const TEXTFILE_SCHEDULE = '*/30 * * * * *';
+const SECURITY_AUDIT_SCHEDULE = '0 0 3 * * *';
+const NETWORK_DEFAULTS = { sampler: 'auto', full_scan_every: 10, dns_ttl_seconds: 300, reverse_lookup: true, start_delay_seconds: 30 };
+const NETWORK_SCHEDULES = { ports: '0 * * * * *', egress: '*/30 * * * * *', egress_resolve: '15 */5 * * * *' };
+const COMPLIANCE_SCHEDULE = '0 23 * * * *';
+const COMPLIANCE_DEFAULTS = {
+  system: 'OpenClaw',
+  owners: {},
+  owners_by_risk: {},
+  due_days: { critical: 3, high: 7, medium: 14, low: 30 },
+  due_days_by_check: {},
+  history_runs: 2160,
+  backup: { paths: [], max_age_hours: 48 },
+  notify: { command: null, allowlist: [], format: 'text', on_partial: true, network: true },
+};
 
 function problemOf(text: string, schema: z.ZodType = configSchema) {
   const r = parseJsonText(FILE, text, schema);
@@ -107,7 +127,7 @@ describe('loadJsonFile / loadConfig', () => {
 
   it('a missing file gives the defaults', () => {
     const result = loadConfig(path.join(dirs.make(), 'absent.json'));
-    expect(result).toEqual({ config: { log_level: 'info', ...PRIVILEGE_DEFAULTS, schedules: { audit_verify: '0 17 * * * *' } }, sha256: null, source: 'defaults' });
+    expect(result).toEqual({ config: { log_level: 'info', ...PRIVILEGE_DEFAULTS, exports: EXPORTS_DEFAULTS, network: NETWORK_DEFAULTS, compliance: COMPLIANCE_DEFAULTS, schedules: { ...NETWORK_SCHEDULES, audit_verify: '0 17 * * * *', prometheus_textfile: TEXTFILE_SCHEDULE, security_audit: SECURITY_AUDIT_SCHEDULE, compliance: COMPLIANCE_SCHEDULE } }, sha256: null, source: 'defaults' });
   });
 
   it('loadJsonFile reports a missing file as missing, not as a problem', () => {
@@ -117,13 +137,13 @@ describe('loadJsonFile / loadConfig', () => {
   it('an empty object gives the defaults from the file', () => {
     const result = loadConfig(writeConfig('{}'));
     expect(result.source).toBe('file');
-    expect(result.config).toEqual({ log_level: 'info', ...PRIVILEGE_DEFAULTS, schedules: { audit_verify: '0 17 * * * *' } });
+    expect(result.config).toEqual({ log_level: 'info', ...PRIVILEGE_DEFAULTS, exports: EXPORTS_DEFAULTS, network: NETWORK_DEFAULTS, compliance: COMPLIANCE_DEFAULTS, schedules: { ...NETWORK_SCHEDULES, audit_verify: '0 17 * * * *', prometheus_textfile: TEXTFILE_SCHEDULE, security_audit: SECURITY_AUDIT_SCHEDULE, compliance: COMPLIANCE_SCHEDULE } });
     expect(result.sha256).toBe('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
   });
 
   it('reads explicit settings', () => {
     const result = loadConfig(writeConfig('{"log_level":"warn","idle_timeout_minutes":15,"out_of_band_approval":true,"schedules":{"audit_verify":"*/30 * * * * *"}}'));
-    expect(result.config).toEqual({ log_level: 'warn', ...PRIVILEGE_DEFAULTS, idle_timeout_minutes: 15, out_of_band_approval: true, schedules: { audit_verify: '*/30 * * * * *' } });
+    expect(result.config).toEqual({ log_level: 'warn', ...PRIVILEGE_DEFAULTS, idle_timeout_minutes: 15, out_of_band_approval: true, exports: EXPORTS_DEFAULTS, network: NETWORK_DEFAULTS, compliance: COMPLIANCE_DEFAULTS, schedules: { ...NETWORK_SCHEDULES, audit_verify: '*/30 * * * * *', prometheus_textfile: TEXTFILE_SCHEDULE, security_audit: SECURITY_AUDIT_SCHEDULE, compliance: COMPLIANCE_SCHEDULE } });
   });
 
   it.each<[string, string, RegExp]>([
@@ -134,6 +154,18 @@ describe('loadJsonFile / loadConfig', () => {
     ['invalid JSON', '{\n  "log_level": "info",,\n}', /:2:23: \(root\): invalid JSON/],
     ['idle timeout above a day', '{\n  "idle_timeout_minutes": 100000\n}', /:2:3: idle_timeout_minutes: Too big/],
     ['real_sudo not absolute', '{\n  "real_sudo": "sudo"\n}', /:2:3: real_sudo: /],
+    ['jsonl export enabled without a path', '{\n  "exports": {\n    "jsonl": {\n      "enabled": true\n    }\n  }\n}', /:3:5: exports\.jsonl\.path: exports\.jsonl is enabled but has no path/],
+    ['relative jsonl export path', '{\n  "exports": {\n    "jsonl": { "enabled": true, "path": "events.jsonl" }\n  }\n}', /:3:33: exports\.jsonl\.path: must be an absolute path/],
+    ['world-writable export mode', '{\n  "exports": {\n    "jsonl": { "path": "/var/log/ocsec/e.jsonl", "file_mode": "0666" }\n  }\n}', /exports\.jsonl\.file_mode: must not be executable or writable by others/],
+    ['textfile not ending in .prom', '{\n  "exports": {\n    "prometheus_textfile": { "enabled": true, "path": "/var/lib/node_exporter/ocsec.txt" }\n  }\n}', /exports\.prometheus_textfile\.path: node_exporter reads only \*\.prom files/],
+    ['unknown syslog facility', '{\n  "exports": {\n    "syslog": { "facility": "security" }\n  }\n}', /:3:17: exports\.syslog\.facility: Invalid option/],
+    ['unknown export key', '{\n  "exports": {\n    "kafka": {}\n  }\n}', /:3:5: exports\.kafka: Unrecognized key/],
+    ['unknown network sampler', '{\n  "network": {\n    "sampler": "netlink"\n  }\n}', /:3:5: network\.sampler: Invalid option/],
+    ['a DNS TTL below 10 s', '{\n  "network": { "dns_ttl_seconds": 1 }\n}', /:2:16: network\.dns_ttl_seconds: Too small: expected number to be >=10/],
+    ['a bad ports schedule', '{\n  "schedules": {\n    "ports": 60\n  }\n}', /:3:5: schedules\.ports: Invalid input: expected string/],
+    ['an owner for an unknown check', '{\n  "compliance": {\n    "owners": { "made_up": "Alice" }\n  }\n}', /:3:17: compliance\.owners\.made_up: Unrecognized key: "made_up"/],
+    ['a relative backup path', '{\n  "compliance": { "backup": { "paths": ["backups"] } }\n}', /compliance\.backup\.paths\[0\]: must be an absolute path/],
+    ['a notifier that is not an argv', '{\n  "compliance": { "notify": { "command": "/usr/bin/notify-send" } }\n}', /compliance\.notify\.command: Invalid input: expected array/],
   ])('%s → ConfigError with file:line', (_name, text, message) => {
     const file = writeConfig(text);
     let thrown: unknown;

@@ -62,6 +62,8 @@ describe('PolicyStore: loading', () => {
     expect(events).toEqual([
       expect.objectContaining({ file: 'command-policy.json', status: 'ok', sha256: sha256(GOOD), trigger: 'startup', inForceSha256: sha256(GOOD) }),
       expect.objectContaining({ file: 'prompt-policy.json', status: 'ok', sha256: sha256(PROMPT), trigger: 'startup' }),
+      expect.objectContaining({ file: 'approved_ports.json', status: 'missing', sha256: null, trigger: 'startup' }),
+      expect.objectContaining({ file: 'egress_allowlist.json', status: 'missing', sha256: null, trigger: 'startup' }),
     ]);
     expect(store.inForce('prompt-policy.json')).toEqual({ require_confirmation_for_untrusted: false });
     expect(evaluateCommandPolicy(store.inForce('command-policy.json')!, ['/usr/bin/rm', '-rf', '/x']).allowed).toBe(false);
@@ -73,7 +75,7 @@ describe('PolicyStore: loading', () => {
     expect(store.stateOf('command-policy.json')).toMatchObject({ status: 'missing', sha256: null });
     expect(store.stateOf('command-policy.json')?.problem).toBeUndefined();
     expect(store.inForce('command-policy.json')).toBeUndefined();
-    expect(events.map((e) => e.status)).toEqual(['missing', 'missing']);
+    expect(events.map((e) => e.status)).toEqual(['missing', 'missing', 'missing', 'missing']);
     expect(events[0]?.problem).toBeUndefined();
   });
 
@@ -213,7 +215,7 @@ describe('PolicyStore: reload and check', () => {
     write('command', GOOD_2);
     const report = store.reload();
     expect(store.stateOf('command-policy.json')?.sha256).toBe(sha256(GOOD_2));
-    expect(events.filter((e) => e.trigger === 'reload').map((e) => e.file)).toEqual(['command-policy.json', 'prompt-policy.json']);
+    expect(events.filter((e) => e.trigger === 'reload').map((e) => e.file)).toEqual(['command-policy.json', 'prompt-policy.json', 'approved_ports.json', 'egress_allowlist.json']);
     expect(report.find((r) => r.name === 'command-policy.json')).toMatchObject({ status: 'ok', sha256: sha256(GOOD_2), inForce: { sha256: sha256(GOOD_2) } });
   });
 
