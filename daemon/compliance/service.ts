@@ -15,7 +15,7 @@ import type { Config } from '../config.js';
 import { RpcError } from '../errors.js';
 import type { Job } from '../jobs.js';
 import type { FindingChange, Monitor } from '../network/findings-store.js';
-import { writeFileAtomic } from '../network/files.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { ShellEscapeList } from '../policy/risk.js';
 import type { ApprovalFactors } from '../privilege/factors.js';
 import type { ProcessInspector } from '../procinfo.js';

@@ -3,8 +3,7 @@
  * rename so the collector never reads half a file. Counts come from the store as it is: findings and
  * compliance results only where their tables exist (a `*_source_present` gauge says whether they do).
  */
-import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { ExportSinkStatus, JobStatus } from '../../client/protocol.js';
 import type { Db } from '../store/db.js';
 
@@ -151,22 +150,7 @@ export function collectMetrics(input: MetricsInput): MetricFamily[] {
   return families;
 }
 
-/** Temp file in the same directory (a name without .prom, which the collector skips), fsync, chmod, rename. */
+/** node_exporter reads the file while we replace it: temp file (not *.prom, which the collector skips), fsync, rename. */
 export function writeTextfile(path: string, text: string, mode: number): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  rmSync(tmp, { force: true });
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    const buf = Buffer.from(text);
-    let written = 0;
-    while (written < buf.length) written += writeSync(fd, buf, written);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
+  writeFileAtomic(path, text, mode);
 }

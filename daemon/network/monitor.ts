@@ -20,7 +20,7 @@ import type { PolicyStore } from '../policy/store.js';
 import type { Db } from '../store/db.js';
 import { canonicalIp, parseIp, unmapV4 } from './addresses.js';
 import { connectionOf, evaluateEgress, type AllowlistInForce } from './egress-findings.js';
-import { backupFile, commitTempFile, writeFileAtomic, writeTempFile } from './files.js';
+import { backupFile, commitTempFile, writeFileAtomic, writeTempFile } from '../atomic-file.js';
 import { FindingsStore, type FindingChange, type FindingDraft, type Lifecycle, type Monitor } from './findings-store.js';
 import { readGatewayPort } from './gateway.js';
 import { approvedPortRuleSchema, approvedPortsSchema, egressAllowlistSchema, egressRuleSchema, type InsecurePortTable } from './policy.js';

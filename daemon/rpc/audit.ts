@@ -1,6 +1,5 @@
 /** audit.* handlers: query, long-poll tail and chain verification of the audit trail. */
-import { RpcError } from '../errors.js';
-import type { HandlerTable, RpcContext } from './context.js';
+import { type HandlerTable, type RpcContext, storeCall } from './context.js';
 
 const DEFAULT_LIMIT = 100;
 const DEFAULT_TAIL_WAIT_MS = 20_000;
@@ -21,15 +20,6 @@ function waitForEvents(ctx: RpcContext, afterSeq: number, waitMs: number): Promi
     const timer = ctx.clock.setTimeout(done, waitMs);
     ctx.shutdown.addEventListener('abort', done);
   });
-}
-
-function storeCall<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof RpcError) throw err;
-    throw new RpcError('StoreUnavailable', `${what} failed: ${(err as Error).message}`);
-  }
 }
 
 export const auditHandlers: HandlerTable<'audit.query' | 'audit.tail' | 'audit.verify'> = {

@@ -1,17 +1,5 @@
 /** compliance.* handlers: assessments from live evidence, their history, waivers, the dashboard and a notifier test. */
-import { RpcError } from '../errors.js';
-import type { HandlerTable, RpcContext } from './context.js';
-
-function storeCall<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof RpcError) throw err;
-    throw new RpcError('StoreUnavailable', `${what} failed: ${(err as Error).message}`);
-  }
-}
-
-const actor = (ctx: RpcContext) => ({ uid: ctx.caller.uid, pid: ctx.caller.pid });
+import { type HandlerTable, storeCall, actor } from './context.js';
 
 export const complianceHandlers: HandlerTable<
   'compliance.run' | 'compliance.latest' | 'compliance.history' | 'compliance.waive' | 'compliance.unwaive' | 'compliance.waivers' | 'compliance.dashboard' | 'compliance.notify.test'

@@ -1,4 +1,5 @@
 /** What every RPC handler receives: the verified caller, the daemon's services and the clock. */
+import { RpcError } from '../errors.js';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Layout } from '../../client/layout.js';
@@ -57,3 +58,18 @@ export type Handler<M extends MethodName> = (
 ) => ResultOf<M> | Promise<ResultOf<M>>;
 
 export type HandlerTable<M extends MethodName = MethodName> = { readonly [K in M]: Handler<K> };
+
+/** The caller as the audit trail records it. */
+export function actor(ctx: RpcContext): { uid: number; pid: number } {
+  return { uid: ctx.caller.uid, pid: ctx.caller.pid };
+}
+
+/** Runs a store operation; a database failure becomes StoreUnavailable with SQLite's reason, never InternalError. */
+export function storeCall<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RpcError) throw err;
+    throw new RpcError('StoreUnavailable', `${what} failed: ${(err as Error).message}`);
+  }
+}

@@ -1,7 +1,5 @@
 /** factors.* handlers: the approval token and TOTP; changing either needs the current factor. */
-import type { HandlerTable, RpcContext } from './context.js';
-
-const actor = (ctx: RpcContext) => ({ uid: ctx.caller.uid, pid: ctx.caller.pid });
+import { type HandlerTable, actor } from './context.js';
 
 export const factorHandlers: HandlerTable<'factors.status' | 'factors.token.set' | 'factors.token.clear' | 'factors.totp.enroll' | 'factors.totp.confirm' | 'factors.totp.clear'> = {
   'factors.status': (ctx) => ctx.factors.status(),

@@ -1,7 +1,5 @@
 /** privilege.* handlers: the shim's request/begin/finish and the person's approve/deny, plus what needs no approval. */
-import type { HandlerTable, RpcContext } from './context.js';
-
-const actor = (ctx: RpcContext) => ({ uid: ctx.caller.uid, pid: ctx.caller.pid });
+import { type HandlerTable, actor } from './context.js';
 
 export const privilegeHandlers: HandlerTable<
   'privilege.request' | 'privilege.approve' | 'privilege.deny' | 'privilege.wait' | 'privilege.begin' | 'privilege.finish' | 'privilege.pending' | 'privilege.passthrough' | 'privilege.refuse'

@@ -1,15 +1,5 @@
 /** security.* handlers: the OpenClaw installation audit, its latest stored run, and baseline snapshots. */
-import { RpcError } from '../errors.js';
-import type { HandlerTable } from './context.js';
-
-function storeCall<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof RpcError) throw err;
-    throw new RpcError('StoreUnavailable', `${what} failed: ${(err as Error).message}`);
-  }
-}
+import { type HandlerTable, storeCall } from './context.js';
 
 export const securityHandlers: HandlerTable<'security.audit' | 'security.baseline' | 'security.latest'> = {
   'security.audit': (ctx, params) =>

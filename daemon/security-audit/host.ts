@@ -1,5 +1,7 @@
 /** What the audit learns from the host rather than openclaw.json: listening sockets, firewall rules, scheduled tasks, the installed OpenClaw and npm audit. */
 import { execFile } from 'node:child_process';
+import { isLoopback } from '../network/addresses.js';
+import { parseProcNetRow } from '../network/procfs.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
@@ -55,62 +57,21 @@ export interface ListenerSample {
 
 export type ListenerSource = () => Promise<ListenerSample>;
 
-function ipv4FromHex(hex: string): string {
-  const n = Number.parseInt(hex, 16);
-  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff].join('.');
-}
-
-/** /proc writes an IPv6 address as four host-order (little-endian on every Linux we run on) 32-bit words. */
-function ipv6FromHex(hex: string): string {
-  const bytes: number[] = [];
-  for (let w = 0; w < 4; w++) {
-    const word = hex.slice(w * 8, w * 8 + 8);
-    for (let b = 3; b >= 0; b--) bytes.push(Number.parseInt(word.slice(b * 2, b * 2 + 2), 16));
-  }
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return `::ffff:${bytes.slice(12).join('.')}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hexes = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hexes.join(':');
-  return `${hexes.slice(0, bestStart).join(':')}::${hexes.slice(bestStart + bestLen).join(':')}`;
-}
-
-/** LISTEN (state 0A) rows of /proc/net/tcp or tcp6. */
+/** LISTEN rows of /proc/net/tcp or tcp6, read with the network monitor's row parser. */
 export function parseProcNetTcp(text: string, protocol: Listener['protocol']): Listener[] {
   const out: Listener[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== '0A') continue;
-    const [addrHex, portHex] = f[1]!.split(':');
-    if (!addrHex || !portHex) continue;
-    out.push({
-      protocol,
-      address: protocol === 'tcp' ? ipv4FromHex(addrHex) : ipv6FromHex(addrHex),
-      port: Number.parseInt(portHex, 16),
-      uid: Number(f[7]),
-      inode: Number(f[9]),
-    });
+  for (let start = text.indexOf('\n') + 1; start > 0 && start < text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const row = parseProcNetRow(text, start, end, 'tcp', protocol === 'tcp' ? 4 : 6);
+    if (row?.state === 'LISTEN') out.push({ protocol, address: row.localAddress, port: row.localPort, uid: row.uid, inode: row.inode });
+    start = end + 1;
   }
   return out;
 }
 
 export function isLoopbackAddress(address: string): boolean {
-  return /^127\./.test(address) || address === '::1' || /^::ffff:127\./.test(address) || address === 'localhost';
+  return isLoopback(address);
 }
 
 /** Reads the kernel's socket tables directly (no subprocess); unavailable where there is no /proc (macOS). */
