@@ -21,8 +21,9 @@ interface JobState {
   job: Job;
   running: boolean;
   timer: TimerHandle | null;
-  nextRunAt: number | null;
-  lastRunAt: number | null;
+  /** ISO 8601, formatted when set: daemon.status reads them on every call. */
+  nextRunAt: string | null;
+  lastRunAt: string | null;
   lastDurationMs: number | null;
   lastError: string | null;
   runs: number;
@@ -45,6 +46,7 @@ export class Scheduler {
     } catch (err) {
       throw new Error(`job "${job.name}": invalid schedule "${job.schedule}": ${(err as Error).message}`);
     }
+    this.sorted = null;
     this.jobs.set(job.name, {
       job,
       running: false,
@@ -77,7 +79,7 @@ export class Scheduler {
     if (this.stopped) return;
     const now = this.clock.now();
     const due = nextFireTime(state.job.schedule, now);
-    state.nextRunAt = due;
+    state.nextRunAt = new Date(due).toISOString();
     state.timer = this.clock.setTimeout(() => this.fire(state, due), due - now);
   }
 
@@ -104,7 +106,7 @@ export class Scheduler {
     }
     state.running = true;
     const startedMono = this.clock.monotonic();
-    state.lastRunAt = this.clock.now();
+    state.lastRunAt = new Date(this.clock.now()).toISOString();
     try {
       await state.job.run();
       state.lastError = null;
@@ -120,18 +122,24 @@ export class Scheduler {
   }
 
   status(): JobStatus[] {
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    return [...this.jobs.values()]
+    return this.sortedStates()
       .map((s) => ({
         name: s.job.name,
         schedule: s.job.schedule,
         running: s.running,
-        nextRunAt: iso(s.nextRunAt),
-        lastRunAt: iso(s.lastRunAt),
+        nextRunAt: s.nextRunAt,
+        lastRunAt: s.lastRunAt,
         lastDurationMs: s.lastDurationMs,
         lastError: s.lastError,
         runs: s.runs,
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      }));
+  }
+
+  private sorted: JobState[] | null = null;
+
+  private sortedStates(): JobState[] {
+    this.sorted ??= [...this.jobs.values()].sort((a, b) => (a.job.name < b.job.name ? -1 : a.job.name > b.job.name ? 1 : 0));
+    return this.sorted;
   }
 }
+
