@@ -223,7 +223,7 @@ export function jobChecks(jobs: readonly JobStatus[], nowMs: number): Check[] {
     if (j.lastError) return { name, status: 'WARN', detail: `last run ${j.lastRunAt} failed: ${j.lastError}`, fix: 'see the daemon log (journalctl --user -u ocsecd)' };
     if (j.nextRunAt && Date.parse(j.nextRunAt) < nowMs - 60_000) return { name, status: 'WARN', detail: `due at ${j.nextRunAt} and not run yet: the scheduler is stalled`, fix: 'restart ocsecd' };
     if (!j.lastRunAt) return { name, status: 'PASS', detail: `not run yet; next at ${j.nextRunAt ?? '-'}` };
-    return { name, status: 'PASS', detail: `last run ${j.lastRunAt} (${j.lastDurationMs ?? 0} ms), ${j.runs} run(s); next at ${j.nextRunAt ?? '-'}` };
+    return { name, status: 'PASS', detail: `last run ${j.lastRunAt} (${(j.lastDurationMs ?? 0).toFixed(1)} ms), ${j.runs} run(s); next at ${j.nextRunAt ?? '-'}` };
   });
 }
 
