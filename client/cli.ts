@@ -236,7 +236,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (requests.length === 0) return out('no pending requests');
       for (const r of requests) {
         out(inertLine(`#${r.id}  ${r.ageSeconds}s old, expires ${r.expiresAt}  risk ${r.risk}${r.untrusted ? ' UNTRUSTED' : ''}  as ${r.targetUser}`));
-        out(inertLine(`     ${r.argv.join(' ')}`));
+        out(inertLine(`     ${r.argv.map((w) => (w === '' || /[\s'"\\]/.test(w) ? JSON.stringify(w) : w)).join(' ')}`));
+        const extra = r.sudoArgv.slice(0, r.sudoArgv.lastIndexOf('--'));
+        if (extra.length > 0) out(inertLine(`     sudo options and environment: ${extra.join(' ')}`));
         out(inertLine(`     reason: ${r.reason ?? '-'}  requester pid ${r.requester.pid} (parent ${r.requester.process ?? '?'} pid ${r.requester.ppid ?? '?'})  session ${r.sessionId ?? '-'}  cwd ${r.requester.cwd}`));
       }
     });

@@ -54,6 +54,11 @@ export const privilegeRequestParams = z.strictObject({
   argv: argvSchema,
   /** How sudo was asked to run it: a command, a shell (-s/-i) or an editor (-e/sudoedit). */
   mode: z.enum(['command', 'shell', 'edit']),
+  /**
+   * Exactly what the shim will pass to the real sudo: kept options, VAR=value words, `--`, then argv
+   * (for sudoedit: options, `-e --`, the files). The approval is bound to it; begin hands it back.
+   */
+  sudoArgv: argvSchema,
   targetUser: z.string().min(1).max(256),
   targetGroup: z.string().min(1).max(256).nullable(),
   envAssignments: z.array(z.string().max(64 * 1024)).max(256),
@@ -114,6 +119,7 @@ export const pendingRequest = z.object({
   sessionId: z.string().nullable(),
   untrusted: z.boolean(),
   requester: z.object({ pid: z.number().int(), ppid: z.number().int().nullable(), process: z.string().nullable(), tty: z.string().nullable(), cwd: z.string() }),
+  sudoArgv: z.array(z.string()),
 });
 export type PendingRequest = z.infer<typeof pendingRequest>;
 
@@ -457,9 +463,9 @@ export const methods = {
   }),
   'privilege.begin': describe({
     method: 'privilege.begin',
-    summary: 'The requester is about to execute its grant: recorded (exec_start) before it runs.',
-    params: z.strictObject({ grantId: z.string().min(1).max(100), realSudo: z.string().max(4096), sudoArgv: argvSchema }),
-    result: z.object({ resetAfter: z.boolean(), keepSession: z.boolean() }),
+    summary: 'The requester is about to execute its grant: recorded (exec_start) before it runs; returns the sudo arguments it was approved for.',
+    params: z.strictObject({ grantId: z.string().min(1).max(100), realSudo: z.string().max(4096) }),
+    result: z.object({ resetAfter: z.boolean(), keepSession: z.boolean(), sudoArgv: z.array(z.string()) }),
     errors: ['GrantInvalid', 'AuditWriteFailed'],
   }),
   'privilege.deny': describe({

@@ -58,6 +58,9 @@ async function main(): Promise<number> {
     return 1;
   }
   const log = createLogger(level);
+  // A background job's failure is logged, not fatal: privileged paths fail closed per request, and a crash
+  // would take approvals and idle-expiry with it.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection in a background task'));
 
   let daemon;
   try {

@@ -17,7 +17,7 @@ import { openStore } from './store/db.js';
 import type { ChainBreak } from '../client/protocol.js';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { locateRealSudo } from '../client/real-sudo.js';
+import { locateRealSudo, realSudoProblem } from '../client/real-sudo.js';
 import { formatProblem } from './json-file.js';
 import { EMPTY_COMMAND_POLICY, evaluateCommandPolicy } from './policy/command-policy.js';
 import { classifyRisk, loadShellEscapes } from './policy/risk.js';
@@ -140,6 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     procs: opts.procs ?? platformInspector(),
     policies: privilegePolicies(policies, layout),
     classify: (argv, mode) => classifyRisk(argv, mode, shellEscapes),
+    vetRealSudo: (path) => realSudoProblem(path, [layout.binDir]),
     resetCredentials: opts.resetCredentials ?? (() => runSudoReset(config.real_sudo ?? env.OPENCLAW_REAL_SUDO, layout.binDir)),
     settings: {
       idleTimeoutMs: config.idle_timeout_minutes * 60_000,

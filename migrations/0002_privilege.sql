@@ -6,6 +6,7 @@ CREATE TABLE approval_requests (
   expires_at       TEXT    NOT NULL,
   state            TEXT    NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),
   argv_json        TEXT    NOT NULL,
+  sudo_argv_json   TEXT    NOT NULL,
   mode             TEXT    NOT NULL,
   risk             TEXT    NOT NULL,
   risk_why         TEXT,
@@ -36,6 +37,7 @@ CREATE TABLE grants (
   request_id    INTEGER REFERENCES approval_requests(id),
   session_key   TEXT,
   argv_json     TEXT    NOT NULL,
+  sudo_argv_json TEXT   NOT NULL,
   target_user   TEXT    NOT NULL,
   requester_pid INTEGER NOT NULL,
   keep_session  INTEGER NOT NULL,
@@ -49,6 +51,7 @@ CREATE TABLE sessions (
   key                TEXT PRIMARY KEY,
   session_id         TEXT,
   target_user        TEXT NOT NULL,
+  -- each approved exec spec: the complete sudo argument list (options, environment, command)
   approved_argv_json TEXT NOT NULL,
   created_at         TEXT NOT NULL,
   last_activity_at   TEXT NOT NULL,

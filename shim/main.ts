@@ -87,11 +87,16 @@ function canonicalCommand(parsed: ParsedSudo, targetUser: string): { argv: strin
   return { argv, execArgs: [...parsed.envAssignments, '--', ...argv] };
 }
 
-function describeRequest(d: Extract<PrivilegeDecision, { decision: 'approval_required' }>, argv: string[], targetUser: string, reason: string | null): string {
+const quoteWords = (words: readonly string[]) => inertLine(words.map((a) => (a === '' || /[\s'"\\]/.test(a) ? JSON.stringify(a) : a)).join(' '));
+
+function describeRequest(d: Extract<PrivilegeDecision, { decision: 'approval_required' }>, argv: string[], sudoArgv: string[], targetUser: string, reason: string | null): string {
+  // Options and VAR=value words change what runs as much as the command does: the person sees them all.
+  const extra = sudoArgv.slice(0, sudoArgv.lastIndexOf('--'));
   return [
     '',
     `ocsec: approval needed for a privileged command (request ${d.requestId})`,
-    `  command : ${inertLine(argv.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' '))}`,
+    `  command : ${quoteWords(argv)}`,
+    ...(extra.length > 0 ? [`  sudo    : ${quoteWords(extra)} (options and environment for this run)`] : []),
     `  as user : ${inertLine(targetUser)}`,
     `  risk    : ${d.risk}${d.riskWhy ? ` — ${inertLine(d.riskWhy)}` : ''}`,
     `  reason  : ${reason ?? '(none given: set OPENCLAW_PRIV_REASON)'}`,
@@ -99,8 +104,8 @@ function describeRequest(d: Extract<PrivilegeDecision, { decision: 'approval_req
   ].join('\n');
 }
 
-async function approveOnTerminal(client: OcsecClient, tty: TerminalPrompt, d: Extract<PrivilegeDecision, { decision: 'approval_required' }>, argv: string[], targetUser: string, reason: string | null): Promise<string> {
-  tty.write(describeRequest(d, argv, targetUser, reason));
+async function approveOnTerminal(client: OcsecClient, tty: TerminalPrompt, d: Extract<PrivilegeDecision, { decision: 'approval_required' }>, argv: string[], sudoArgv: string[], targetUser: string, reason: string | null): Promise<string> {
+  tty.write(describeRequest(d, argv, sudoArgv, targetUser, reason));
   const answer = tty.readLine('Allow this command? [y/N] ');
   if (answer === null || !/^y(es)?$/i.test(answer.trim())) {
     await client.call('privilege.deny', { requestId: d.requestId, channel: 'tty' }).catch(failClosed);
@@ -171,9 +176,11 @@ async function main(argv: string[]): Promise<number> {
 
     const tty = openTerminal();
     const reason = sanitizeReason(env.OPENCLAW_PRIV_REASON);
+    const sudoArgv = [...parsed.keptOptions, ...canonical.execArgs];
     const request: PrivilegeRequestParams = {
       argv: canonical.argv,
       mode: parsed.mode,
+      sudoArgv,
       targetUser,
       targetGroup: parsed.targetGroup,
       envAssignments: parsed.envAssignments,
@@ -193,15 +200,15 @@ async function main(argv: string[]): Promise<number> {
       const decision = await client.call('privilege.request', request).catch(failClosed);
       if (decision.decision === 'denied') throw new ShimExitError(decision.exitCode, `sudo (ocsec): ${inertLine(decision.reason)}`);
       if (decision.decision === 'authorized') grantId = decision.grantId;
-      else if (tty) grantId = await approveOnTerminal(client, tty, decision, canonical.argv, targetUser, reason);
+      else if (tty) grantId = await approveOnTerminal(client, tty, decision, canonical.argv, sudoArgv, targetUser, reason);
       else grantId = await awaitOutOfBand(client, decision);
     } finally {
       tty?.close();
     }
 
-    const sudoArgv = [...parsed.keptOptions, ...canonical.execArgs];
-    const begun = await client.call('privilege.begin', { grantId, realSudo: realSudo.path, sudoArgv }).catch(failClosed);
-    const outcome = await runSudo(realSudo.path, sudoArgv, env);
+    // Run exactly what the grant was approved for, as the daemon recorded it.
+    const begun = await client.call('privilege.begin', { grantId, realSudo: realSudo.path }).catch(failClosed);
+    const outcome = await runSudo(realSudo.path, begun.sudoArgv, env);
     const credentialReset = begun.resetAfter ? resetSudoCredentials(realSudo.path, env) : null;
     try {
       await client.call('privilege.finish', { grantId, exitCode: outcome.exitCode, signal: outcome.signal, durationMs: outcome.durationMs, credentialReset });

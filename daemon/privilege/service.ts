@@ -50,11 +50,14 @@ export interface PrivilegeDeps {
   classify(argv: readonly string[], mode: PrivilegeRequestParams['mode']): RiskVerdict;
   /** Runs `sudo -K` (all of sudo's cached credentials for this user); resolves with the outcome. */
   resetCredentials(): Promise<{ command: string; ok: boolean; detail: string }>;
+  /** Why a path may not be trusted as the real sudo (root-owned, not writable by others, not the shim), or null. */
+  vetRealSudo(path: string): string | null;
   self: Actor;
 }
 
 interface RequestRow {
   id: number;
+  sudo_argv_json: string;
   created_at: string;
   expires_at: string;
   state: 'pending' | 'approved' | 'denied' | 'expired';
@@ -82,6 +85,7 @@ interface RequestRow {
 
 interface GrantRow {
   id: string;
+  sudo_argv_json: string;
   request_id: number | null;
   session_key: string | null;
   argv_json: string;
@@ -117,13 +121,25 @@ export function sessionKeyOf(sessionId: string | null, requester: ProcessInfo | 
 
 const argvKey = (argv: readonly string[]) => JSON.stringify(argv);
 
-/** Variables that make any program load or run other code: setting one through sudo is as good as a shell. */
-const CODE_LOADING_ENV = /^(LD_[A-Z_]*|DYLD_[A-Z_]*|PATH|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|PS4|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PERL5LIB|PERL5OPT|PERLLIB|RUBYOPT|RUBYLIB|NODE_OPTIONS|NODE_PATH|GCONV_PATH)$/;
-
-export function riskWithEnvironment(risk: RiskVerdict, envAssignments: readonly string[]): RiskVerdict {
-  const names = envAssignments.map((a) => a.slice(0, a.indexOf('=') >>> 0)).filter((n) => CODE_LOADING_ENV.test(n));
+/**
+ * Environment handed to a root command can make it load or run other code (LD_PRELOAD, but also
+ * APT_CONFIG, OPENSSL_CONF, GIT_CONFIG_GLOBAL...: there is no complete list), so any VAR=value word
+ * or preserved environment makes the request as risky as a shell: approved each time, never kept.
+ */
+export function riskWithEnvironment(risk: RiskVerdict, envAssignments: readonly string[], preserveEnv: boolean | readonly string[]): RiskVerdict {
+  const names = envAssignments.map((a) => a.slice(0, a.indexOf('=') >>> 0));
+  if (preserveEnv === true) names.push('-E (the whole environment)');
+  else if (Array.isArray(preserveEnv)) names.push(...preserveEnv.map((n) => `--preserve-env=${n}`));
   if (names.length === 0) return risk;
-  return { risk: 'shell', why: `sets ${names.join(', ')} for the command, which can make it load or run other code` };
+  return { risk: 'shell', why: `passes ${names.join(', ')} to the command as root, which can make it load or run other code` };
+}
+
+/** The sudo arguments must end with exactly the approved command, so options and environment are all that precede it. */
+export function isSudoArgvFor(sudoArgv: readonly string[], argv: readonly string[], mode: PrivilegeRequestParams['mode']): boolean {
+  const tail = mode === 'edit' ? ['-e', '--', ...argv.slice(1)] : ['--', ...argv];
+  if (sudoArgv.length < tail.length) return false;
+  const offset = sudoArgv.length - tail.length;
+  return tail.every((word, i) => sudoArgv[offset + i] === word) && !sudoArgv.slice(0, offset).includes('--');
 }
 
 export class PrivilegeService {
@@ -192,8 +208,13 @@ export class PrivilegeService {
 
   request(caller: Actor, p: PrivilegeRequestParams): PrivilegeDecision {
     const { audit, settings, policies } = this.deps;
+    if (!isSudoArgvFor(p.sudoArgv, p.argv, p.mode)) {
+      throw new RpcError('InvalidParams', 'Invalid params: params.sudoArgv: must be the sudo options and VAR=value words, then -- and exactly params.argv', { field: 'params.sudoArgv' });
+    }
     const context = {
       argv: p.argv,
+      sudo_argv: p.sudoArgv,
+      preserve_env: p.preserveEnv,
       mode: p.mode,
       target_user: p.targetUser,
       target_group: p.targetGroup,
@@ -218,7 +239,7 @@ export class PrivilegeService {
         return deny('policy-files-missing', 'policy_files_missing', `policy files are required but missing: ${missing.join(', ')}`, ShimExit.PolicyFilesMissing, { missing });
       }
     }
-    const risk = riskWithEnvironment(this.deps.classify(p.argv, p.mode), p.envAssignments);
+    const risk = riskWithEnvironment(this.deps.classify(p.argv, p.mode), p.envAssignments, p.preserveEnv);
     const verdict = policies.evaluateCommand(p.argv);
     if (!verdict.allowed && verdict.rule === 'deny_shells') {
       return deny('shell-denied', 'policy_block', `shell refused by deny_shells: ${verdict.reason}`, ShimExit.BlockedByPolicy, { rule: verdict.rule, risk: 'shell' });
@@ -235,10 +256,10 @@ export class PrivilegeService {
     // An untrusted source always gets a fresh decision; a kept session is for what a person already saw.
     if (key && risk.risk === 'standard' && !p.untrustedSource) {
       const session = this.liveSession(key);
-      if (session && (JSON.parse(session.approved_argv_json) as string[][]).some((a) => argvKey(a) === argvKey(p.argv))) {
+      if (session && (JSON.parse(session.approved_argv_json) as string[][]).some((a) => argvKey(a) === argvKey(p.sudoArgv))) {
         const grantId = randomUUID();
         audit.transact((record) => {
-          this.insertGrant({ id: grantId, requestId: null, sessionKey: key, argv: p.argv, targetUser: p.targetUser, requesterPid: caller.pid, keepSession: true });
+          this.insertGrant({ id: grantId, requestId: null, sessionKey: key, argv: p.argv, sudoArgv: p.sudoArgv, targetUser: p.targetUser, requesterPid: caller.pid, keepSession: true });
           record({ action: 'approval_granted', actor: caller, subject: p.argv[0]!, data: { ...context, grant_id: grantId, via: 'session', elevation_session: key } });
         });
         return { decision: 'authorized', grantId, risk: 'standard', via: 'session' };
@@ -261,12 +282,12 @@ export class PrivilegeService {
     const id = audit.transact((record) => {
       const info = this.db
         .prepare(
-          `INSERT INTO approval_requests (created_at, expires_at, state, argv_json, mode, risk, risk_why, target_user, target_group, session_id, reason, untrusted,
+          `INSERT INTO approval_requests (created_at, expires_at, state, argv_json, sudo_argv_json, mode, risk, risk_why, target_user, target_group, session_id, reason, untrusted,
              requester_uid, requester_pid, requester_ppid, requester_comm, cwd, tty, interactive, session_key)
-           VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
-          this.iso(now), expiresAt, JSON.stringify(p.argv), p.mode, risk.risk, risk.why, p.targetUser, p.targetGroup, p.sessionId, p.reason, p.untrustedSource ? 1 : 0,
+          this.iso(now), expiresAt, JSON.stringify(p.argv), JSON.stringify(p.sudoArgv), p.mode, risk.risk, risk.why, p.targetUser, p.targetGroup, p.sessionId, p.reason, p.untrustedSource ? 1 : 0,
           caller.uid, caller.pid, requester?.ppid ?? null, parent?.comm ?? null, p.cwd, p.tty, p.interactive ? 1 : 0, key,
         );
       const requestId = Number(info.lastInsertRowid);
@@ -356,7 +377,8 @@ export class PrivilegeService {
   approve(caller: Actor, p: { requestId: number; channel: 'tty' | 'cli'; factor?: string | undefined; untrustedConfirmed?: boolean | undefined; keepSession?: boolean | undefined }): { requestId: number; state: 'approved'; grantId: string | null } {
     const req = this.pendingRequest(p.requestId);
     const argv = JSON.parse(req.argv_json) as string[];
-    const context = { request_id: req.id, argv, channel: p.channel, approver_pid: caller.pid, session_id: req.session_id };
+    const sudoArgv = JSON.parse(req.sudo_argv_json) as string[];
+    const context = { request_id: req.id, argv, sudo_argv: sudoArgv, channel: p.channel, approver_pid: caller.pid, session_id: req.session_id };
     this.assertApproverIndependent(caller, req, p.channel, context);
     this.deps.factors.verify(p.factor, caller, context);
     if (req.untrusted === 1 && this.deps.policies.requireUntrustedConfirmation() && p.untrustedConfirmed !== true) {
@@ -375,10 +397,10 @@ export class PrivilegeService {
     this.deps.audit.transact((record) => {
       this.db.prepare(`UPDATE approval_requests SET state = 'approved', decided_at = ?, decided_by_pid = ?, decision_channel = ?, keep_session = ?, grant_id = ? WHERE id = ?`)
         .run(this.iso(), caller.pid, p.channel, keep ? 1 : 0, grantId, req.id);
-      this.insertGrant({ id: grantId, requestId: req.id, sessionKey: keep ? key : null, argv, targetUser: req.target_user, requesterPid: req.requester_pid, keepSession: keep });
+      this.insertGrant({ id: grantId, requestId: req.id, sessionKey: keep ? key : null, argv, sudoArgv, targetUser: req.target_user, requesterPid: req.requester_pid, keepSession: keep });
       if (req.untrusted === 1 && p.untrustedConfirmed === true) record({ action: 'untrusted_source_confirmed', actor: caller, subject: `request:${req.id}`, data: context });
       record({ action: 'approval_granted', actor: caller, subject: argv[0]!, data: { ...context, grant_id: grantId, keep_session: keep, risk: req.risk } });
-      if (keep && key) this.upsertSession(key, req.session_id, req.target_user, argv);
+      if (keep && key) this.upsertSession(key, req.session_id, req.target_user, sudoArgv);
     });
     this.clearRequestTimer(req.id);
     if (keep && key) this.armSession(key, this.deps.settings.idleTimeoutMs);
@@ -454,6 +476,7 @@ export class PrivilegeService {
         sessionId: r.session_id,
         untrusted: r.untrusted === 1,
         requester: { pid: r.requester_pid, ppid: r.requester_ppid, process: r.requester_comm, tty: r.tty, cwd: r.cwd },
+        sudoArgv: JSON.parse(r.sudo_argv_json) as string[],
       });
     }
     return live;
@@ -461,11 +484,11 @@ export class PrivilegeService {
 
   // ---- grants and execution ---------------------------------------------------------------
 
-  private insertGrant(g: { id: string; requestId: number | null; sessionKey: string | null; argv: readonly string[]; targetUser: string; requesterPid: number; keepSession: boolean }): void {
+  private insertGrant(g: { id: string; requestId: number | null; sessionKey: string | null; argv: readonly string[]; sudoArgv: readonly string[]; targetUser: string; requesterPid: number; keepSession: boolean }): void {
     const now = this.deps.clock.now();
     this.db
-      .prepare(`INSERT INTO grants (id, request_id, session_key, argv_json, target_user, requester_pid, keep_session, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(g.id, g.requestId, g.sessionKey, JSON.stringify(g.argv), g.targetUser, g.requesterPid, g.keepSession ? 1 : 0, this.iso(now), this.iso(now + this.deps.settings.grantTtlMs));
+      .prepare(`INSERT INTO grants (id, request_id, session_key, argv_json, sudo_argv_json, target_user, requester_pid, keep_session, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(g.id, g.requestId, g.sessionKey, JSON.stringify(g.argv), JSON.stringify(g.sudoArgv), g.targetUser, g.requesterPid, g.keepSession ? 1 : 0, this.iso(now), this.iso(now + this.deps.settings.grantTtlMs));
   }
 
   private usableGrant(caller: Actor, grantId: string, phase: 'begin' | 'finish'): GrantRow {
@@ -481,8 +504,11 @@ export class PrivilegeService {
     return g;
   }
 
-  begin(caller: Actor, p: { grantId: string; realSudo: string; sudoArgv: string[] }): { resetAfter: boolean; keepSession: boolean } {
+  begin(caller: Actor, p: { grantId: string; realSudo: string }): { resetAfter: boolean; keepSession: boolean; sudoArgv: string[] } {
     const g = this.usableGrant(caller, p.grantId, 'begin');
+    const problem = this.deps.vetRealSudo(p.realSudo);
+    if (problem) throw new RpcError('GrantInvalid', `refusing to record a run through ${p.realSudo}: ${problem}`);
+    const sudoArgv = JSON.parse(g.sudo_argv_json) as string[];
     // The session may have expired or been dropped since the grant was issued: then this run is single-use.
     const keep = g.keep_session === 1 && g.session_key !== null && this.liveSession(g.session_key) !== null;
     this.deps.audit.transact((record) => {
@@ -492,11 +518,11 @@ export class PrivilegeService {
         action: 'exec_start',
         actor: caller,
         subject: JSON.parse(g.argv_json)[0] as string,
-        data: { grant_id: g.id, request_id: g.request_id, argv: JSON.parse(g.argv_json), target_user: g.target_user, real_sudo: p.realSudo, sudo_argv: p.sudoArgv, elevation_session: keep ? g.session_key : null, use_sudo: true },
+        data: { grant_id: g.id, request_id: g.request_id, argv: JSON.parse(g.argv_json), target_user: g.target_user, real_sudo: p.realSudo, sudo_argv: sudoArgv, elevation_session: keep ? g.session_key : null, use_sudo: true },
       });
     });
     if (keep) this.armSession(g.session_key!, this.deps.settings.idleTimeoutMs);
-    return { resetAfter: !keep, keepSession: keep };
+    return { resetAfter: !keep, keepSession: keep, sudoArgv };
   }
 
   finish(caller: Actor, p: { grantId: string; exitCode: number | null; signal: string | null; durationMs: number; credentialReset: { command: string; ok: boolean; detail: string } | null }): { sessionKept: boolean } {
@@ -549,7 +575,12 @@ export class PrivilegeService {
     const existing = this.sessionTimers.get(key);
     if (existing) this.deps.clock.clearTimeout(existing.timer);
     const deadlineMono = this.deps.clock.monotonic() + ms;
-    const timer = this.deps.clock.setTimeout(() => void this.dropSession(key, 'timeout_drop'), ms);
+    const timer = this.deps.clock.setTimeout(() => {
+      this.dropSession(key, 'timeout_drop').catch((err: unknown) => {
+        // Recording the drop failed (e.g. disk full); the session row stays, and liveSession() already treats it as expired.
+        this.deps.log.error({ err, session: key }, 'could not record an idle-timeout drop');
+      });
+    }, ms);
     this.sessionTimers.set(key, { timer, deadlineMono });
   }
 

@@ -1,4 +1,5 @@
 // Privilege-test helpers: an in-memory process table, and an in-process daemon on a ManualClock whose caller pid each call chooses.
+import { expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent, ErrorCodeName, MethodName, ParamsOf, PrivilegeRequestParams, ResultOf } from '../../client/protocol.js';
@@ -64,7 +65,9 @@ export function standardProcs(): FakeProcs {
 
 /** A complete privilege.request params object: an interactive caller asking to run argv as root. */
 export function requestParams(over: Partial<PrivilegeRequestParams> = {}): PrivilegeRequestParams {
+  const argv = over.argv ?? ['/usr/bin/id'];
   return {
+    sudoArgv: over.mode === 'edit' ? ['-e', '--', ...argv.slice(1)] : [...(over.envAssignments ?? []), '--', ...argv],
     argv: ['/usr/bin/id'],
     mode: 'command',
     targetUser: 'root',
@@ -223,8 +226,9 @@ export function codeOf(name: ErrorCodeName): number {
 }
 
 /** The four steps the shim takes for an approved command, as the requester pid. */
-export async function runGrant(h: PrivilegeHarness, pid: number, grantId: string, resetDone: boolean, sudoArgv: string[] = ['/usr/bin/id']) {
-  const begun = await h.call(pid, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo', sudoArgv });
+export async function runGrant(h: PrivilegeHarness, pid: number, grantId: string, resetDone: boolean, argv: string[] = ['/usr/bin/id']) {
+  const begun = await h.call(pid, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo' });
+  expect(begun.sudoArgv.slice(-argv.length - 1)).toEqual(['--', ...argv]); // the grant hands back what it was approved for
   const finished = await h.call(pid, 'privilege.finish', {
     grantId,
     exitCode: 0,

@@ -102,7 +102,7 @@ describe('a standard command approved at the requester\'s terminal', () => {
     expect((await h.call(PID.human, 'privilege.pending')).requests).toEqual([]);
 
     const { begun, finished } = await runGrant(h, PID.shim, grantId, true, argv);
-    expect(begun).toEqual({ resetAfter: true, keepSession: false });
+    expect(begun).toMatchObject({ resetAfter: true, keepSession: false });
     expect(finished).toEqual({ sessionKept: false });
 
     const events = h.events(mark, PRIVILEGE_ACTIONS);
@@ -115,7 +115,7 @@ describe('a standard command approved at the requester\'s terminal', () => {
     }
     expect(requested.data).toMatchObject({ request_id: requestId, risk: 'standard', requester_ppid: PID.agent, requester_parent: 'node', reason: 'restart after config change' });
     expect(granted.data).toMatchObject({ request_id: requestId, grant_id: grantId, channel: 'tty', approver_pid: PID.shim, keep_session: false, risk: 'standard' });
-    expect(execStart.data).toMatchObject({ grant_id: grantId, request_id: requestId, real_sudo: '/usr/bin/sudo', sudo_argv: argv, use_sudo: true });
+    expect(execStart.data).toMatchObject({ grant_id: grantId, request_id: requestId, real_sudo: '/usr/bin/sudo', sudo_argv: ['--', ...argv], use_sudo: true });
     expect(execFinish.data).toMatchObject({ grant_id: grantId, returncode: 0, signal: null });
     // drop_elevation carries the grant (and names the program as its subject), which links it to the argv above.
     expect(drop.data).toMatchObject({ grant_id: grantId });
@@ -127,7 +127,7 @@ describe('a standard command approved at the requester\'s terminal', () => {
     const { grantId } = await askAndApprove(h);
     await runGrant(h, PID.shim, grantId, true);
     const mark = h.head();
-    const again = await h.error(PID.shim, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo', sudoArgv: ['/usr/bin/id'] });
+    const again = await h.error(PID.shim, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo' });
     expect(again.code).toBe(codeOf('GrantInvalid'));
     expect(again.message).toMatch(/already used/);
     const finishAgain = await h.error(PID.shim, 'privilege.finish', { grantId, exitCode: 0, signal: null, durationMs: 1, credentialReset: null });
@@ -143,12 +143,12 @@ describe('a standard command approved at the requester\'s terminal', () => {
     const h = await start();
     const { grantId } = await askAndApprove(h);
     const mark = h.head();
-    const stolen = await h.error(other, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo', sudoArgv: ['/usr/bin/id'] });
+    const stolen = await h.error(other, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo' });
     expect(stolen.code).toBe(codeOf('GrantInvalid'));
     expect(stolen.message).toMatch(/another process/);
     expect(h.events(mark, ['exec_start'])).toEqual([]);
 
-    expect(await h.call(PID.shim, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo', sudoArgv: ['/usr/bin/id'] })).toEqual({ resetAfter: true, keepSession: false });
+    expect(await h.call(PID.shim, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo' })).toMatchObject({ resetAfter: true, keepSession: false });
     const stolenFinish = await h.error(other, 'privilege.finish', { grantId, exitCode: 0, signal: null, durationMs: 1, credentialReset: null });
     expect(stolenFinish.code).toBe(codeOf('GrantInvalid'));
     expect(h.events(mark, ['exec_start', 'exec_finish']).map((e) => [e.action, e.actor_pid])).toEqual([['exec_start', PID.shim]]);
@@ -156,7 +156,7 @@ describe('a standard command approved at the requester\'s terminal', () => {
 
   it('an unknown grant is GrantInvalid', async () => {
     const h = await start();
-    const err = await h.error(PID.shim, 'privilege.begin', { grantId: '00000000-0000-4000-8000-000000000000', realSudo: '/usr/bin/sudo', sudoArgv: ['/usr/bin/id'] });
+    const err = await h.error(PID.shim, 'privilege.begin', { grantId: '00000000-0000-4000-8000-000000000000', realSudo: '/usr/bin/sudo' });
     expect(err.code).toBe(codeOf('GrantInvalid'));
     expect(err.message).toMatch(/unknown grant/);
   });
@@ -165,7 +165,7 @@ describe('a standard command approved at the requester\'s terminal', () => {
     const h = await start();
     const { grantId } = await askAndApprove(h);
     await h.advance(60_000);
-    const err = await h.error(PID.shim, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo', sudoArgv: ['/usr/bin/id'] });
+    const err = await h.error(PID.shim, 'privilege.begin', { grantId, realSudo: '/usr/bin/sudo' });
     expect(err.code).toBe(codeOf('GrantInvalid'));
     expect(err.message).toMatch(/expired/);
   });
@@ -438,8 +438,10 @@ describe('risk', () => {
   it.each([
     { argv: ['/usr/bin/bash'], env: [] as string[], mode: 'command' as const, risk: 'shell', why: /bash is a shell/ },
     { argv: ['/usr/bin/id'], env: ['LD_PRELOAD=/tmp/x.so'], mode: 'command' as const, risk: 'shell', why: /LD_PRELOAD/ },
-    { argv: ['/usr/bin/id'], env: ['PATH=/tmp/evil', 'LANG=C'], mode: 'command' as const, risk: 'shell', why: /sets PATH for/ },
-    { argv: ['/usr/bin/id'], env: ['LANG=C'], mode: 'command' as const, risk: 'standard', why: null },
+    { argv: ['/usr/bin/id'], env: ['PATH=/tmp/evil', 'LANG=C'], mode: 'command' as const, risk: 'shell', why: /passes PATH, LANG to the command/ },
+    // Any environment handed to a root command can change what it loads (APT_CONFIG, OPENSSL_CONF...): no allowlist is complete.
+    { argv: ['/usr/bin/id'], env: ['LANG=C'], mode: 'command' as const, risk: 'shell', why: /passes LANG to the command/ },
+    { argv: ['/usr/bin/id'], env: [], mode: 'command' as const, risk: 'standard', why: null },
     { argv: ['/usr/bin/id'], env: [] as string[], mode: 'command' as const, risk: 'standard', why: null },
     { argv: ['/usr/bin/id'], env: [] as string[], mode: 'shell' as const, risk: 'shell', why: /sudo -s\/-i/ },
   ])('$argv with env $env (mode $mode) is risk $risk', async ({ argv, env, mode, risk, why }) => {
@@ -462,7 +464,7 @@ describe('risk', () => {
     const { grantId } = await askAndApprove(h, { argv, envAssignments: env, sessionId: 'task-1' }, { keepSession });
     expect(h.events(mark, ['approval_granted'])[0]!.data).toMatchObject({ keep_session: false, risk: 'shell' });
     const { begun, finished } = await runGrant(h, PID.shim, grantId, true, argv);
-    expect(begun).toEqual({ resetAfter: true, keepSession: false });
+    expect(begun).toMatchObject({ resetAfter: true, keepSession: false });
     expect(finished).toEqual({ sessionKept: false });
     expect((await h.call(PID.human, 'session.list')).sessions).toEqual([]);
     expect(actions(h.events(mark, PRIVILEGE_ACTIONS)).at(-1)).toBe('drop_elevation');
@@ -482,7 +484,7 @@ describe('kept sessions and idle expiry (30 minutes)', () => {
   async function keptSession(h: PrivilegeHarness) {
     const { grantId } = await askAndApprove(h, { argv: X, sessionId: 'task-1' }, { keepSession: true });
     const { begun, finished } = await runGrant(h, PID.shim, grantId, false, X);
-    expect(begun).toEqual({ resetAfter: false, keepSession: true });
+    expect(begun).toMatchObject({ resetAfter: false, keepSession: true });
     expect(finished).toEqual({ sessionKept: true });
   }
 
@@ -495,7 +497,7 @@ describe('kept sessions and idle expiry (30 minutes)', () => {
     const listed = await h.call(PID.human, 'session.list');
     expect(listed).toEqual({
       idleTimeoutSeconds: 1800,
-      sessions: [{ key: KEY, sessionId: 'task-1', targetUser: 'root', approvedArgv: [X], createdAt: iso(WALL0), lastActivityAt: iso(WALL0), expiresAt: iso(WALL0 + 30 * MINUTE) }],
+      sessions: [{ key: KEY, sessionId: 'task-1', targetUser: 'root', approvedArgv: [['--', ...X]], createdAt: iso(WALL0), lastActivityAt: iso(WALL0), expiresAt: iso(WALL0 + 30 * MINUTE) }],
     });
 
     // The same argv in the same task: authorized at once, from any process, with no new request.
@@ -518,7 +520,7 @@ describe('kept sessions and idle expiry (30 minutes)', () => {
     await h.advance(29 * MINUTE + 59_000);
     const late = authorized(await h.call(PID.shim2, 'privilege.request', requestParams({ argv: X, sessionId: 'task-1' })));
     const { begun, finished } = await runGrant(h, PID.shim2, late.grantId, false, X);
-    expect(begun).toEqual({ resetAfter: false, keepSession: true });
+    expect(begun).toMatchObject({ resetAfter: false, keepSession: true });
     expect(finished).toEqual({ sessionKept: true });
     const lastActivity = WALL0 + 29 * MINUTE + 59_000;
     expect((await h.call(PID.human, 'session.list')).sessions).toMatchObject([{ key: KEY, lastActivityAt: iso(lastActivity), expiresAt: iso(lastActivity + 30 * MINUTE) }]);
@@ -575,7 +577,7 @@ describe('kept sessions and idle expiry (30 minutes)', () => {
     const d = await ask(h, PID.background, { argv: X, interactive: false, allowNonInteractive: true, tty: null });
     await h.call(PID.human, 'privilege.approve', { requestId: d.requestId, channel: 'cli', keepSession: true });
     const { grantId } = await h.call(PID.background, 'privilege.wait', { requestId: d.requestId, waitMs: 0 });
-    expect((await runGrant(h, PID.background, grantId!, true, X)).begun).toEqual({ resetAfter: true, keepSession: false });
+    expect((await runGrant(h, PID.background, grantId!, true, X)).begun).toMatchObject({ resetAfter: true, keepSession: false });
     expect((await h.call(PID.human, 'session.list')).sessions).toEqual([]);
   });
 
@@ -606,14 +608,14 @@ describe('kept sessions and idle expiry (30 minutes)', () => {
 
     let begun: { resetAfter: boolean; keepSession: boolean } | 'refused';
     try {
-      begun = await h.call(PID.shim, 'privilege.begin', { grantId: grant.grantId, realSudo: '/usr/bin/sudo', sudoArgv: X });
+      begun = await h.call(PID.shim, 'privilege.begin', { grantId: grant.grantId, realSudo: '/usr/bin/sudo' });
     } catch (err) {
       expect((err as { code: number }).code).toBe(codeOf('GrantInvalid'));
       begun = 'refused';
     }
     // Either the grant died with its session, or the shim must drop sudo's cache after the command:
     // there is no session left to keep it, and nothing else will ever run sudo -K for it.
-    if (begun !== 'refused') expect(begun).toEqual({ resetAfter: true, keepSession: false });
+    if (begun !== 'refused') expect(begun).toMatchObject({ resetAfter: true, keepSession: false });
   });
 
   it('setting the wall clock back does not extend a session: it expires 30 min of monotonic time after the last activity', async () => {
@@ -651,7 +653,7 @@ describe('restart', () => {
     const pending = await ask(a, PID.shim, { argv: ['/usr/bin/apt', 'update'] });
     const unused = await askAndApprove(a, { argv: ['/usr/bin/journalctl', '-u', 'nginx'] });
     const running = await askAndApprove(a, { argv: ['/usr/bin/apt', 'upgrade', '-y'] });
-    await a.call(PID.shim, 'privilege.begin', { grantId: running.grantId, realSudo: '/usr/bin/sudo', sudoArgv: ['/usr/bin/apt', 'upgrade', '-y'] });
+    await a.call(PID.shim, 'privilege.begin', { grantId: running.grantId, realSudo: '/usr/bin/sudo' });
     const mark = a.head();
 
     const b = await restart(a, { wallMs: WALL0 + 31 * MINUTE });
@@ -669,7 +671,7 @@ describe('restart', () => {
     expect((await b.call(PID.human, 'session.list')).sessions).toEqual([]);
     expect(await b.call(PID.shim, 'privilege.wait', { requestId: pending.requestId, waitMs: 0 })).toMatchObject({ state: 'expired', reason: expect.stringMatching(/^ocsecd restarted/) });
     expect((await b.error(PID.shim, 'privilege.approve', { requestId: pending.requestId, channel: 'tty' })).code).toBe(codeOf('RequestNotPending'));
-    expect((await b.error(PID.shim, 'privilege.begin', { grantId: unused.grantId, realSudo: '/usr/bin/sudo', sudoArgv: ['/usr/bin/id'] })).code).toBe(codeOf('GrantInvalid'));
+    expect((await b.error(PID.shim, 'privilege.begin', { grantId: unused.grantId, realSudo: '/usr/bin/sudo' })).code).toBe(codeOf('GrantInvalid'));
     expect((await b.error(PID.shim, 'privilege.finish', { grantId: running.grantId, exitCode: 0, signal: null, durationMs: 1, credentialReset: null })).code).toBe(codeOf('GrantInvalid'));
     expect((await b.call(PID.shim2, 'privilege.request', requestParams({ argv: X, sessionId: 'task-1' }))).decision).toBe('approval_required');
   });
@@ -999,5 +1001,33 @@ describe('review fixes', () => {
     await runGrant(h, PID.shim, grantId, false, X);
     const d = await h.call(PID.shim2, 'privilege.request', requestParams({ argv: X, untrustedSource: true }));
     expect(d.decision).toBe('approval_required');
+  });
+});
+
+describe('the approval is bound to the exact sudo arguments', () => {
+  it('rejects sudo arguments that do not end in -- and exactly argv', async () => {
+    const h = await start();
+    const bad = await h.error(PID.shim, 'privilege.request', requestParams({ argv: ['/usr/bin/id'], sudoArgv: ['--', '/usr/bin/rm', '-rf', '/'] }));
+    expect(bad.code).toBe(codeOf('InvalidParams'));
+    const smuggled = await h.error(PID.shim, 'privilege.request', requestParams({ argv: ['/usr/bin/id'], sudoArgv: ['--', '/usr/bin/sh', '--', '/usr/bin/id'] }));
+    expect(smuggled.code).toBe(codeOf('InvalidParams'));
+  });
+
+  it('begin hands back the approved arguments (options and environment included) and audits them', async () => {
+    const h = await start();
+    const sudoArgv = ['-u', 'root', '-E', 'DEBIAN_FRONTEND=noninteractive', '--', '/usr/bin/id'];
+    const d = await ask(h, PID.shim, { argv: ['/usr/bin/id'], sudoArgv, envAssignments: ['DEBIAN_FRONTEND=noninteractive'], preserveEnv: true });
+    expect(d.risk).toBe('shell'); // environment reaches the command
+    expect((await h.call(PID.human, 'privilege.pending')).requests[0]!.sudoArgv).toEqual(sudoArgv);
+    const { grantId } = await h.call(PID.shim, 'privilege.approve', { requestId: d.requestId, channel: 'tty' });
+    const begun = await h.call(PID.shim, 'privilege.begin', { grantId: grantId!, realSudo: '/usr/bin/sudo' });
+    expect(begun.sudoArgv).toEqual(sudoArgv);
+  });
+
+  it('begin refuses a "real sudo" that is not a root-owned, protected binary', async () => {
+    const h = await start();
+    const { grantId } = await askAndApprove(h);
+    const err = await h.error(PID.shim, 'privilege.begin', { grantId, realSudo: '/tmp' });
+    expect(err.code).toBe(codeOf('GrantInvalid'));
   });
 });
