@@ -1,5 +1,7 @@
 /** Privilege governance: requests, approvals, single-use grants, kept sessions and their idle expiry. */
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { PendingRequest, PrivilegeDecision, PrivilegeRequestParams } from '../../client/protocol.js';
 import { ShimExit } from '../../client/codes.js';
@@ -134,6 +136,30 @@ export function riskWithEnvironment(risk: RiskVerdict, envAssignments: readonly 
   return { risk: 'shell', why: `passes ${names.join(', ')} to the command as root, which can make it load or run other code` };
 }
 
+/**
+ * An approval covers a path, not the bytes behind it: a program that a non-root user can replace
+ * (owned by someone other than root, or in a group/other-writable place) can change between approval
+ * and execution, so it is treated like a shell. A path that cannot be read gets no extra weight here:
+ * sudo itself will refuse to run what does not exist.
+ */
+export function mutableProgramRisk(program: string): RiskVerdict | null {
+  if (!program.startsWith('/')) return null;
+  try {
+    for (const path of [program, dirname(program)]) {
+      const st = statSync(path);
+      if (st.uid !== 0) return { risk: 'shell', why: `${path} is owned by uid ${st.uid}, not root: it can be changed after it is approved` };
+      // A sticky directory (/tmp) lets others add files but not replace root's.
+      const isStickyDir = st.isDirectory() && (st.mode & 0o1000) !== 0;
+      if ((st.mode & 0o022) !== 0 && !isStickyDir) {
+        return { risk: 'shell', why: `${path} is writable by group or others: it can be changed after it is approved` };
+      }
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
 /** The sudo arguments must end with exactly the approved command, so options and environment are all that precede it. */
 export function isSudoArgvFor(sudoArgv: readonly string[], argv: readonly string[], mode: PrivilegeRequestParams['mode']): boolean {
   const tail = mode === 'edit' ? ['-e', '--', ...argv.slice(1)] : ['--', ...argv];
@@ -239,7 +265,8 @@ export class PrivilegeService {
         return deny('policy-files-missing', 'policy_files_missing', `policy files are required but missing: ${missing.join(', ')}`, ShimExit.PolicyFilesMissing, { missing });
       }
     }
-    const risk = riskWithEnvironment(this.deps.classify(p.argv, p.mode), p.envAssignments, p.preserveEnv);
+    const classified = this.deps.classify(p.argv, p.mode);
+    const risk = riskWithEnvironment(classified.risk === 'standard' ? (mutableProgramRisk(p.argv[0]!) ?? classified) : classified, p.envAssignments, p.preserveEnv);
     const verdict = policies.evaluateCommand(p.argv);
     if (!verdict.allowed && verdict.rule === 'deny_shells') {
       return deny('shell-denied', 'policy_block', `shell refused by deny_shells: ${verdict.reason}`, ShimExit.BlockedByPolicy, { rule: verdict.rule, risk: 'shell' });

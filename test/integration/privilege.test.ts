@@ -1031,3 +1031,18 @@ describe('the approval is bound to the exact sudo arguments', () => {
     expect(err.code).toBe(codeOf('GrantInvalid'));
   });
 });
+
+describe('programs a non-root user can change', () => {
+  it('a script the agent owns is shell risk (approved each time, never kept), a root-owned binary is not', async () => {
+    const { mkdtempSync, writeFileSync, chownSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/ocsec-prog-');
+    const script = `${dir}/deploy.sh`;
+    writeFileSync(script, '#!/bin/sh\necho deploy\n', { mode: 0o755 });
+    chownSync(script, 65534, 65534); // owned by someone other than root, as an agent's own file would be
+    const h = await start();
+    const mutable = await ask(h, PID.shim, { argv: [script] });
+    expect(mutable.risk).toBe('shell');
+    expect(mutable.riskWhy).toContain('can be changed after it is approved');
+    expect((await ask(h, PID.shim2, { argv: ['/usr/bin/id'] })).risk).toBe('standard');
+  });
+});
