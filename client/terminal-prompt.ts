@@ -1,5 +1,5 @@
 /** Asks the person at the controlling terminal (/dev/tty, never stdin) and reads the answer, echoing or not. */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 
 export interface TerminalPrompt {
@@ -53,13 +53,42 @@ export function openTerminal(): TerminalPrompt | null {
     }
     return Buffer.from(bytes).toString('utf8');
   };
+  // Input already waiting (typeahead, or bytes a process pushed into the terminal earlier) must not answer a prompt
+  // nobody has seen yet. Raw mode for the moment makes a half-typed line (no Enter yet) readable, so it goes too.
+  const discardPendingInput = () => {
+    let drainFd: number | null = null;
+    let stream: ReadStream | null = null;
+    try {
+      drainFd = openSync('/dev/tty', constants.O_RDONLY | constants.O_NONBLOCK);
+      stream = new ReadStream(fd);
+      stream.setRawMode(true);
+      const buf = Buffer.alloc(4096);
+      // Bounded: a terminal flooded faster than we read cannot keep the prompt from appearing.
+      for (let i = 0; i < 256 && readSync(drainFd, buf, 0, buf.length, null) > 0; i++);
+    } catch {
+      // EAGAIN: nothing (more) waiting. Anything else: best effort, the prompt still works.
+    } finally {
+      try {
+        stream?.setRawMode(false);
+      } catch {
+        // the terminal went away; the read that follows reports it
+      }
+      try {
+        if (drainFd !== null) closeSync(drainFd);
+      } catch {
+        // nothing left to release
+      }
+    }
+  };
   return {
     write,
     readLine(prompt) {
+      discardPendingInput();
       write(prompt);
       return readBytes(true);
     },
     readSecret(prompt) {
+      discardPendingInput();
       write(prompt);
       return readBytes(false);
     },

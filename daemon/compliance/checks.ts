@@ -178,7 +178,8 @@ export const CHECKS: readonly CheckDef[] = [
       const counts = activity?.counts ?? {};
       const decisions = `last ${activity?.windowDays ?? 30} days: ${counts.approval_requested ?? 0} requested, ${counts.approval_granted ?? 0} granted, ${counts.approval_denied ?? 0} denied, ${counts.approval_expired ?? 0} expired, ${counts.exec_start ?? 0} executed`;
       const passwordless = host.sudo.passwordless.length > 0 || host.sudo.authenticateDisabled;
-      const anyoneCanApprove = settings.outOfBandApproval && !settings.approvalRequiresTerminal && !factors.token && !factors.totp;
+      const hasFactor = factors.token || factors.totp;
+      const anyoneCanApprove = settings.outOfBandApproval && !settings.approvalRequiresTerminal && !hasFactor;
       const data = { launcher: launcher.path, launcher_sound: launcher.sound, gateway: route.data, sudo_status: host.sudo.status, passwordless_rules: host.sudo.passwordless, out_of_band_approval: settings.outOfBandApproval, approval_requires_terminal: settings.approvalRequiresTerminal, approval_activity: counts };
       const evidence = `${launcher.installed ? `${launcher.path}: ${launcher.detail}` : `${launcher.path} absent`}; ${route.detail}; ${decisions}`;
       if (!launcher.installed || !launcher.sound) {
@@ -199,6 +200,8 @@ export const CHECKS: readonly CheckDef[] = [
       if (passwordless) partialWhy.push(`passwordless sudo rules let any process call ${host.sudo.realSudo ?? 'sudo'} directly (${list(host.sudo.passwordless)})`);
       if (host.sudo.status === 'root') partialWhy.push('ocsecd runs as root, where sudo never asks for a password');
       if (anyoneCanApprove) partialWhy.push('out-of-band approvals are allowed without a terminal and without a factor, so any process of this user can approve');
+      // A terminal is no proof of a person: any process of the user can get a pty (script) and answer its own prompt.
+      else if (!hasFactor) partialWhy.push('no approval factor (TOTP or token) is configured, so approval is a bare yes at a terminal, which any process of this user can give by opening a pseudo-terminal (script) and answering its own prompt');
       if (partialWhy.length > 0) {
         return outcome('partial', {
           observed: `Approval is enforced for sudo through the shim, but ${partialWhy.join('; ')}.`,
@@ -208,7 +211,7 @@ export const CHECKS: readonly CheckDef[] = [
           mitigation: [
             passwordless ? 'remove NOPASSWD and !authenticate for this user with visudo (/etc/sudoers, /etc/sudoers.d/)' : null,
             host.sudo.status === 'root' ? 'run the gateway and ocsecd as an unprivileged user' : null,
-            anyoneCanApprove ? 'set approval_requires_terminal: true in ocsec.json, or configure a factor: ocsecctl totp enroll' : null,
+            !hasFactor ? 'configure an approval factor: ocsecctl totp enroll, then ocsecctl totp confirm CODE' : null,
             route.verdict === 'unconfirmed' || route.verdict === 'absent' ? `run ocsecd as the gateway's user so its PATH can be read; ${gatewayPathFix(e)}` : null,
           ]
             .filter((s): s is string => s !== null)
@@ -690,7 +693,7 @@ export const CHECKS: readonly CheckDef[] = [
       const anyone = s.outOfBandApproval && !s.approvalRequiresTerminal;
       return outcome(anyone ? 'violation' : 'partial', {
         risk: anyone ? 'high' : undefined,
-        observed: anyone ? 'No approval factor, and out-of-band approvals need no terminal: any process of this user can approve.' : 'No approval factor: approval is a single yes at a terminal.',
+        observed: anyone ? 'No approval factor, and out-of-band approvals need no terminal: any process of this user can approve.' : 'No approval factor: approval is a single yes at a terminal, which any process of this user can give through a pseudo-terminal (script).',
         evidence,
         data,
         gap: 'Approvals rely on one step.',

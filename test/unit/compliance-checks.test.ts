@@ -21,6 +21,8 @@ const CASES: Case[] = [
   ['privilege_approval_required', 'the gateway runs /usr/bin/sudo first', (e) => withSource(e, 'host', (h) => void Object.assign(h.gateway.processes[0]!, { shimFirst: false, firstSudo: '/usr/bin/sudo', problem: `${BIN} is not in PATH` })), 'violation', /another sudo/],
   ['privilege_approval_required', 'a NOPASSWD rule lets processes skip it', (e) => withSource(e, 'host', (h) => void ((h.sudo.status = 'listed'), (h.sudo.passwordless = ['(root) /usr/bin/apt']))), 'partial', /passwordless/],
   ['privilege_approval_required', 'any process can approve out of band', (e) => withSource(withSource(e, 'settings', (s) => void ((s.outOfBandApproval = true), (s.approvalRequiresTerminal = false))), 'factors', (f) => void (f.totp = false)), 'partial', /any process of this user can approve/],
+  ['privilege_approval_required', 'no factor, terminal approvals only: a process can answer its own prompt through a pty', (e) => withSource(e, 'factors', (f) => void (f.totp = false)), 'partial', /no approval factor[^\n]*pseudo-terminal[\s\S]*ocsecctl totp enroll/],
+  ['privilege_approval_required', 'a stored token is a factor', (e) => withSource(e, 'factors', (f) => void ((f.totp = false), (f.token = true))), 'compliant'],
   ['privilege_approval_required', 'no gateway anywhere', (e) => withSource(e, 'host', (h) => void ((h.gateway.processes = []), (h.gateway.configured = { kind: 'none', file: null, path: null, firstSudo: null, shimFirst: null, problem: 'no unit' }))), 'partial', /cannot be confirmed/],
   ['privilege_approval_required', 'launcher unreadable', (e) => withoutSource(e, 'launcher'), 'error', /launcher: launcher could not be read/],
 
