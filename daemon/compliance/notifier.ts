@@ -213,6 +213,13 @@ export function deliver(argv: readonly string[], message: string, o: { clock: Cl
       resolve({ outcome: 'failed', exitCode: null, signal: null, stderr: '', durationMs: 0, detail: `could not start ${argv[0]}: ${(err as Error).message}` });
       return;
     }
+    // After the deadline the wait ends when the notifier itself is gone: a descendant that left the
+    // process group (setsid) may hold stderr open for as long as it likes, and 'close' waits for it.
+    const finishTimedOut = (code: number | null, signal: NodeJS.Signals | null) => {
+      child.stdin?.destroy();
+      child.stderr?.destroy();
+      finish({ outcome: 'timeout', exitCode: code, signal, detail: `killed after ${timeoutMs} ms without exiting` });
+    };
     const timer = o.clock.setTimeout(() => {
       timedOut = true;
       try {
@@ -221,7 +228,11 @@ export function deliver(argv: readonly string[], message: string, o: { clock: Cl
       } catch {
         child.kill('SIGKILL');
       }
+      if (child.exitCode !== null || child.signalCode !== null) finishTimedOut(child.exitCode, child.signalCode);
     }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      if (timedOut) finishTimedOut(code, signal);
+    });
     child.on('error', (err) => finish({ outcome: 'failed', exitCode: null, signal: null, detail: `could not run ${argv[0]}: ${err.message}` }));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -231,7 +242,7 @@ export function deliver(argv: readonly string[], message: string, o: { clock: Cl
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(message);
     child.on('close', (code, signal) => {
-      if (timedOut) return finish({ outcome: 'timeout', exitCode: code, signal, detail: `killed after ${timeoutMs} ms without exiting` });
+      if (timedOut) return finishTimedOut(code, signal);
       if (code === 0) return finish({ outcome: 'delivered', exitCode: 0, signal: null, detail: 'the notifier exited 0' });
       finish({ outcome: 'failed', exitCode: code, signal, detail: `the notifier ${signal ? `was killed by ${signal}` : `exited ${code}`}${stderr.trim() ? `: ${stderr.trim().split('\n')[0]!.slice(0, 300)}` : ''}` });
     });

@@ -29,8 +29,8 @@ export const exportsConfigSchema = z
         path: absolutePath.nullable().default(null),
         max_bytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
         max_files: z.number().int().min(1).max(100).default(5),
-        /** Readable by the collector's group; the events carry argv and reasons. */
-        file_mode: fileMode.default(0o640),
+        /** Readable by the collector's group at most: the events carry argv, cwd and reasons. */
+        file_mode: fileMode.refine((m) => (m & 0o007) === 0, 'must give other users no access (the events carry argv, cwd and reasons); use 0640 for the collector\'s group or 0600').default(0o640),
       })
       .superRefine(requirePathWhenEnabled('exports.jsonl'))
       .prefault({}),

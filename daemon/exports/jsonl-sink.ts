@@ -2,7 +2,7 @@
  * An append-only JSON-lines file rotated by size the way log shippers expect: `file` → `file.1` → … →
  * `file.N`, then a fresh `file`. Tailers follow the rename by inode, so nothing between two reads is lost.
  */
-import { chmodSync, closeSync, constants as fsc, existsSync, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, fchmodSync, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 export interface RotatingFileOptions {
   path: string;
@@ -15,19 +15,30 @@ export class RotatingJsonlFile {
   private fd: number | null = null;
   private size = 0;
 
+  /** The file must be the daemon's own: one another user made at the path is not written to or chmodded. */
+  private readonly ownUid = process.geteuid?.() ?? -1;
+
   constructor(private readonly opts: RotatingFileOptions) {}
 
-  /** O_NOFOLLOW: a symlink planted at the path (the directory may be shared with a collector) is refused, not followed. */
+  /**
+   * O_NOFOLLOW: a symlink planted at the path (the directory may be shared with a collector) is refused,
+   * not followed; O_NONBLOCK: a FIFO planted there fails instead of blocking the daemon. What was opened
+   * must be a regular file of ours, and its mode is set through the descriptor, never by name again.
+   */
   private open(): number {
     if (this.fd !== null) return this.fd;
-    const fd = openSync(this.opts.path, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW, this.opts.mode);
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
+    const fd = openSync(this.opts.path, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, this.opts.mode);
+    let st;
+    try {
+      st = fstatSync(fd);
+      if (!st.isFile()) throw new Error(`${this.opts.path} is not a regular file; not written`);
+      if (st.uid !== this.ownUid) throw new Error(`${this.opts.path} is owned by uid ${st.uid}, not ocsecd's (${this.ownUid}); not written`);
+      // The daemon's umask is 0077; the collector's group needs the mode asked for.
+      if ((st.mode & 0o777) !== this.opts.mode) fchmodSync(fd, this.opts.mode);
+    } catch (err) {
       closeSync(fd);
-      throw new Error(`${this.opts.path} is not a regular file`);
+      throw err;
     }
-    // The daemon's umask is 0077; the collector's group needs the mode asked for.
-    if ((st.mode & 0o777) !== this.opts.mode) chmodSync(this.opts.path, this.opts.mode);
     this.fd = fd;
     this.size = st.size;
     return fd;

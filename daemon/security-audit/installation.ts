@@ -1,7 +1,7 @@
 /** Reads an OpenClaw installation as the gateway would: openclaw.json (JSON5, with $include), .env, agents in either layout, workspaces. */
 import { createHash } from 'node:crypto';
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import JSON5 from 'json5';
 import { readAgentSetting, readSetting } from './settings.js';
 
@@ -64,10 +64,11 @@ export interface InstallationOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/** `~` expanded, relative paths taken from base, `..` resolved: the path reported is the one meant. */
 export function expandHome(path: string, home: string, base: string): string {
   if (path === '~') return home;
   if (path.startsWith('~/')) return join(home, path.slice(2));
-  return isAbsolute(path) ? path : resolve(base, path);
+  return resolve(base, path);
 }
 
 /** OPENCLAW_CONFIG_PATH, else `<state>/openclaw.json`, as OpenClaw resolves it. */

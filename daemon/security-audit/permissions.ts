@@ -2,9 +2,9 @@
  * File modes of an OpenClaw installation: which paths must be private, how loose each one is, and the
  * only changes `--fix` makes — tightening chmods on paths owned by this user, never through a symlink.
  */
-import { closeSync, constants as fsc, chmodSync, fchmodSync, fstatSync, lstatSync, openSync } from 'node:fs';
+import { closeSync, constants as fsc, chmodSync, fchmodSync, fstatSync, lstatSync, openSync, realpathSync } from 'node:fs';
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { FixChange, Severity } from '../../client/security-report.js';
 import { expandHome, type Installation } from './installation.js';
 import { readSetting } from './settings.js';
@@ -175,14 +175,40 @@ function isWithin(path: string, dir: string): boolean {
 }
 
 /**
+ * The path as the kernel would reach it up to its last component: `..` resolved and every symlinked
+ * parent directory followed (O_NOFOLLOW in applyFix guards only the last component). Null when a parent
+ * cannot be resolved.
+ */
+function physicalPath(path: string): string | null {
+  const absolute = resolve(path);
+  try {
+    return join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The paths --fix may touch: the state directory's tree, the configuration file, and paths named for
- * OpenClaw (`/var/log/openclaw/…`, `/tmp/openclaw/…`). A configuration whose logging.file or $include
- * names a system file (which an agent able to edit openclaw.json could arrange) gets that file reported,
- * never chmodded.
+ * OpenClaw (`/var/log/openclaw/…`, `/tmp/openclaw/…`), all compared where they really are. A
+ * configuration whose logging.file or $include names a system file (which an agent able to edit
+ * openclaw.json could arrange), directly, through `..` or through a symlinked directory, gets that file
+ * reported, never chmodded.
  */
 export function autoFixScope(inst: Pick<Installation, 'stateDir' | 'configPath'>): (path: string) => boolean {
   const named = (p: string) => /openclaw/i.test(basename(p));
-  return (path) => isWithin(path, inst.stateDir) || path === inst.configPath || named(path) || named(dirname(path));
+  let stateDir: string | null;
+  try {
+    stateDir = realpathSync(inst.stateDir);
+  } catch {
+    stateDir = null;
+  }
+  const configPath = physicalPath(inst.configPath);
+  return (path) => {
+    const real = physicalPath(path);
+    if (real === null) return false;
+    return (stateDir !== null && isWithin(real, stateDir)) || real === configPath || named(real) || named(dirname(real));
+  };
 }
 
 export function modeIssues(observations: readonly PermObservation[], ownUid: number, mayFix: (path: string) => boolean): PermIssue[] {

@@ -1,9 +1,9 @@
 // ocsecctl security audit against an in-process ocsecd on fixture installations: scores, findings, layouts, parse errors, --fix, npm audit, baselines, SARIF, usage errors.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../client/cli.js';
 import { isRpcErrorCode } from '../../client/rpc-client.js';
@@ -255,6 +255,41 @@ describe('--fix', () => {
     expect(r.report.fix!.changes.map((c) => c.command)).toEqual([`chmod 750 ${join(elsewhere, 'openclaw')}`, `chmod 640 ${ownLog}`]);
     const config = r.report.findings.find((f) => f.checkId === 'fs.config.perms')!;
     expect(config).toMatchObject({ fixable: false, remediation: `chmod 600 ${system}` });
+  });
+
+  it('a logging.file that climbs out of the state directory with .. is reported, never chmodded (nor its directory)', async () => {
+    const s = await startOn('hardened');
+    const elsewhere = dirs.make();
+    const deploy = join(elsewhere, 'deploy');
+    writeFileSync(deploy, '#!/bin/sh\n');
+    chmodSync(deploy, 0o755);
+    chmodSync(elsewhere, 0o755);
+    const climbing = `${s.t.stateDir}/../${relative(dirname(s.t.stateDir), elsewhere)}/deploy`;
+    const path = join(s.t.stateDir, 'openclaw.json');
+    writeFileSync(path, readFileSync(path, 'utf8').replace("logging: { redactSensitive: 'tools' },", `logging: { redactSensitive: 'tools', file: '${climbing}' },`));
+    const r = await s.audit({ fix: true });
+    expect(statSync(deploy).mode & 0o777).toBe(0o755);
+    expect(statSync(elsewhere).mode & 0o777).toBe(0o755);
+    expect(r.report.fix!.changes).toEqual([]);
+    const logs = r.report.findings.find((f) => f.checkId === 'fs.logs.perms')!;
+    expect(logs).toMatchObject({ fixable: false });
+    expect(logs.detail).toContain(`${deploy} 0755`);
+  });
+
+  it('a log directory that is a symlink elsewhere: the files reached through it are reported, never chmodded', async () => {
+    const s = await startOn('hardened');
+    const elsewhere = dirs.make();
+    const log = join(elsewhere, 'gateway.log');
+    writeFileSync(log, '');
+    chmodSync(log, 0o644);
+    rmSync(join(s.t.stateDir, 'logs'), { recursive: true, force: true });
+    symlinkSync(elsewhere, join(s.t.stateDir, 'logs'));
+    const r = await s.audit({ fix: true });
+    expect(statSync(log).mode & 0o777).toBe(0o644);
+    expect(r.report.fix!.changes.map((c) => c.path)).not.toContain(join(s.t.stateDir, 'logs', 'gateway.log'));
+    const logs = r.report.findings.find((f) => f.checkId === 'fs.logs.perms')!;
+    expect(logs).toMatchObject({ fixable: false });
+    expect(logs.detail).toContain(`${join(s.t.stateDir, 'logs', 'gateway.log')} 0644`);
   });
 
   it('refuses --fix when the scope leaves out permissions, and --dry-run without --fix', async () => {

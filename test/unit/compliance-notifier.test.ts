@@ -162,6 +162,35 @@ describe('deliver', () => {
     expect(alive, 'the grandchild in its process group is gone too').toBe(false);
   });
 
+  it.skipIf(process.platform !== 'linux')('a hanging notifier whose setsid descendant keeps stderr open still times out at the deadline', async () => {
+    const dir = dirs.make();
+    const program = join(dir, 'notify');
+    const escapedPidFile = join(dir, 'escaped.pid');
+    // The descendant leaves the process group (so the group kill misses it) and holds the stderr pipe.
+    writeFileSync(program, `#!/bin/sh\nsetsid sh -c 'echo $$ > "${escapedPidFile}"; exec sleep 30' &\nsleep 300\n`, { mode: 0o700 });
+    const clock = new ManualClock();
+    let escaped: number | null = null;
+    try {
+      const pending = deliver([program], 'x', { clock, env: {} });
+      for (let i = 0; i < 500 && !(existsSync(escapedPidFile) && readFileSync(escapedPidFile, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 10));
+      escaped = Number(readFileSync(escapedPidFile, 'utf8'));
+      expect(escaped).toBeGreaterThan(1);
+      clock.advance(5000);
+      const r = await pending;
+      expect(r).toMatchObject({ outcome: 'timeout', detail: 'killed after 5000 ms without exiting' });
+      expect(r.durationMs).toBe(5000);
+      expect(existsSync(`/proc/${escaped}`), 'the escaped descendant is still running: the wait did not depend on it').toBe(true);
+    } finally {
+      if (escaped !== null) {
+        try {
+          process.kill(-escaped, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
   it('a program that cannot start is a failure, not an exception', async () => {
     const r = await deliver(['/nonexistent/notify'], 'x', { clock: new ManualClock(), env: {} });
     expect(r.outcome).toBe('failed');

@@ -1,9 +1,11 @@
 // Covers daemon/exports/ formats: audit events as ECS documents, RFC 5424 syslog lines, the Prometheus text exposition and the rotating JSON-lines file.
 import Database from 'better-sqlite3';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent, ExportSinkStatus } from '../../client/protocol.js';
+import { exportsConfigSchema } from '../../daemon/exports/config.js';
 import { asciiJson, toEcs } from '../../daemon/exports/ecs.js';
 import { RotatingJsonlFile } from '../../daemon/exports/jsonl-sink.js';
 import { collectMetrics, latestComplianceCounts, openFindings, renderExposition, writeTextfile, type MetricsInput } from '../../daemon/exports/metrics.js';
@@ -238,6 +240,39 @@ describe('RotatingJsonlFile', () => {
     const file = new RotatingJsonlFile({ path: join(dir, 'events.jsonl'), maxBytes: 1 << 20, maxFiles: 2, mode: 0o640 });
     expect(() => file.append(['{}'])).toThrow(/ELOOP/);
     expect(readFileSync(join(dir, 'target'), 'utf8')).toBe('keep');
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)('refuses a file at the path that another user owns: not written, not chmodded', () => {
+    const dir = dirs.make();
+    const path = join(dir, 'events.jsonl');
+    writeFileSync(path, 'theirs\n');
+    chmodSync(path, 0o666);
+    chownSync(path, 65534, 65534);
+    const file = new RotatingJsonlFile({ path, maxBytes: 1 << 20, maxFiles: 2, mode: 0o640 });
+    expect(() => file.append(['{}'])).toThrow(`${path} is owned by uid 65534, not ocsecd's (0); not written`);
+    expect(statSync(path).mode & 0o777).toBe(0o666);
+    expect(readFileSync(path, 'utf8')).toBe('theirs\n');
+  });
+
+  it('refuses a FIFO planted at the path instead of blocking on it', () => {
+    const dir = dirs.make();
+    const path = join(dir, 'events.jsonl');
+    execFileSync('mkfifo', ['-m', '0666', path]);
+    const file = new RotatingJsonlFile({ path, maxBytes: 1 << 20, maxFiles: 2, mode: 0o640 });
+    expect(() => file.append(['{}'])).toThrow(/ENXIO/);
+    expect(statSync(path).mode & 0o777).toBe(0o666);
+  });
+
+  it.each([
+    ['0640', true, 0o640, null],
+    ['0600', true, 0o600, null],
+    ['0644', false, null, /^must give other users no access \(the events carry argv, cwd and reasons\)/],
+    ['0604', false, null, /^must give other users no access/],
+    ['0642', false, null, /^must not be executable or writable by others/],
+  ])('exports.jsonl.file_mode %s allowed: %s', (text, allowed, mode, message) => {
+    const r = exportsConfigSchema.safeParse({ jsonl: { file_mode: text } });
+    if (allowed) expect(r.success && r.data.jsonl.file_mode).toBe(mode);
+    else expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['jsonl.file_mode', expect.stringMatching(message!)]]);
   });
 
   it('starts a new file when someone else moved the current one away (logrotate)', () => {

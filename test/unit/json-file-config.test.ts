@@ -157,6 +157,7 @@ describe('loadJsonFile / loadConfig', () => {
     ['jsonl export enabled without a path', '{\n  "exports": {\n    "jsonl": {\n      "enabled": true\n    }\n  }\n}', /:3:5: exports\.jsonl\.path: exports\.jsonl is enabled but has no path/],
     ['relative jsonl export path', '{\n  "exports": {\n    "jsonl": { "enabled": true, "path": "events.jsonl" }\n  }\n}', /:3:33: exports\.jsonl\.path: must be an absolute path/],
     ['world-writable export mode', '{\n  "exports": {\n    "jsonl": { "path": "/var/log/ocsec/e.jsonl", "file_mode": "0666" }\n  }\n}', /exports\.jsonl\.file_mode: must not be executable or writable by others/],
+    ['world-readable jsonl export mode', '{\n  "exports": {\n    "jsonl": { "path": "/var/log/ocsec/e.jsonl", "file_mode": "0644" }\n  }\n}', /:3:\d+: exports\.jsonl\.file_mode: must give other users no access \(the events carry argv, cwd and reasons\); use 0640/],
     ['textfile not ending in .prom', '{\n  "exports": {\n    "prometheus_textfile": { "enabled": true, "path": "/var/lib/node_exporter/ocsec.txt" }\n  }\n}', /exports\.prometheus_textfile\.path: node_exporter reads only \*\.prom files/],
     ['unknown syslog facility', '{\n  "exports": {\n    "syslog": { "facility": "security" }\n  }\n}', /:3:17: exports\.syslog\.facility: Invalid option/],
     ['unknown export key', '{\n  "exports": {\n    "kafka": {}\n  }\n}', /:3:5: exports\.kafka: Unrecognized key/],

@@ -1,11 +1,11 @@
 // The installation audit's building blocks: reading openclaw.json (JSON5, $include, both agent layouts), exposure, tool policy, scoring, and the host probes' parsers.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowedHighRiskTools, CHECKS, gatewayExposure, SEVERITY_RANK } from '../../daemon/security-audit/checks.js';
 import { iptablesHasRules, isLocalRegistry, preferRecentPortSample, isLoopbackAddress, nftHasRules, parseNpmAudit, parseProcNetTcp, probeFirewall, readCrontab, readSystemdUserTimers, syncedFolderOf, type CommandResult } from '../../daemon/security-audit/host.js';
 import { configPathFor, deepMerge, loadInstallation, parseDotEnv } from '../../daemon/security-audit/installation.js';
-import { chmodCommand } from '../../daemon/security-audit/permissions.js';
+import { autoFixScope, chmodCommand } from '../../daemon/security-audit/permissions.js';
 import { bandOf, computeScore, type CheckResult } from '../../daemon/security-audit/report.js';
 import { SETTINGS } from '../../daemon/security-audit/settings.js';
 import { tempDirs } from '../helpers/tmp.js';
@@ -297,6 +297,22 @@ describe('host probes', () => {
     expect(report).toEqual({ assessed: true, reason: null, counts: { info: 0, low: 0, moderate: 0, high: 1, critical: 0 }, vulnerabilities: [{ name: 'left-pad', severity: 'high', title: 'Prototype pollution' }] });
     expect(parseNpmAudit(JSON.stringify({ error: { code: 'ENOLOCK', summary: 'This command requires an existing lockfile.' } }))).toMatchObject({ assessed: false, reason: 'npm audit failed: ENOLOCK This command requires an existing lockfile.' });
     expect(parseNpmAudit('npm ERR! whatever')).toMatchObject({ assessed: false });
+  });
+
+  it('autoFixScope compares where a path really is: .. and symlinked parents lead out of it', () => {
+    const state = dirs.make();
+    const outside = dirs.make();
+    mkdirSync(join(state, 'logs'));
+    symlinkSync(outside, join(state, 'linked'));
+    const mayFix = autoFixScope({ stateDir: state, configPath: join(state, 'openclaw.json') });
+    expect(mayFix(state)).toBe(true);
+    expect(mayFix(join(state, 'logs', 'gateway.log'))).toBe(true);
+    expect(mayFix(`${state}/logs/../openclaw.json`)).toBe(true);
+    expect(mayFix(`${state}/../${outside.split('/').pop()}/deploy`)).toBe(false);
+    expect(mayFix(`${state}/..`)).toBe(false);
+    expect(mayFix(join(state, 'linked'))).toBe(true); // the link itself (applyFix never follows it)
+    expect(mayFix(join(state, 'linked', 'gateway.log'))).toBe(false);
+    expect(mayFix(join(state, 'missing', 'x'))).toBe(false);
   });
 
   it('chmodCommand quotes paths the shell would split', () => {
