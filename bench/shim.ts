@@ -184,7 +184,7 @@ export async function benchShim(opts: ShimBenchOptions = {}) {
     progress('shim: approving the first run on a pty to open the session');
     await approveOnPty(launcher, shimEnv);
     const sessions = daemon.services.privilege.sessions();
-    if (!sessions.some((s) => s.sessionId === SESSION_ID && s.approvedArgv.some((a) => a.length === 1 && a[0] === COMMAND))) {
+    if (!sessions.some((s) => s.sessionId === SESSION_ID && s.approvedArgv.some((a) => a.length === 2 && a[0] === '--' && a[1] === COMMAND))) {
       throw new Error(`no kept session for ${SESSION_ID} holding ${COMMAND} after the approval: ${JSON.stringify(sessions)}`);
     }
 
