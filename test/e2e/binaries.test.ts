@@ -1,21 +1,10 @@
 // End-to-end: the built ocsecd and ocsecctl as separate processes on a temp state dir.
 import Database from 'better-sqlite3';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runOcsecctl, runOcsecd as runDaemon, startOcsecd as spawnOcsecd, type ProcessResult, type SpawnedDaemon } from '../helpers/binaries.js';
 import { tempStateDir } from '../helpers/daemon.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const OCSECD = join(root, 'dist/daemon/main.js');
-const OCSECCTL = join(root, 'dist/client/cli.js');
-
-interface Daemon {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -26,34 +15,9 @@ function envFor(stateDir: string): NodeJS.ProcessEnv {
   return { ...process.env, OPENCLAW_STATE_DIR: stateDir, NODE_OPTIONS: '' };
 }
 
-/** Spawns ocsecd and resolves once it logs that it listens (or rejects with its output if it exits first). */
-function startOcsecd(stateDir: string, extraArgs: string[] = []): Promise<Daemon> {
-  const child = spawn(process.execPath, [OCSECD, ...extraArgs], { env: envFor(stateDir) });
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolveStart, reject) => {
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('"msg":"ocsecd listening"')) resolveStart({ child, stdout: () => out, stderr: () => err, exited });
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    void exited.then((code) => reject(new Error(`ocsecd exited ${code} before listening:\n${out}\n${err}`)));
-  });
-}
-
-function runOcsecd(stateDir: string, args: string[] = []): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [OCSECD, ...args], { env: envFor(stateDir), encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ocsecctl(stateDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [OCSECCTL, ...args], { env: envFor(stateDir), encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const startOcsecd = (stateDir: string, extraArgs: string[] = []): Promise<SpawnedDaemon> => spawnOcsecd(envFor(stateDir), cleanups, extraArgs);
+const runOcsecd = (stateDir: string, args: string[] = []): ProcessResult => runDaemon(envFor(stateDir), args);
+const ocsecctl = (stateDir: string, ...args: string[]): ProcessResult => runOcsecctl(envFor(stateDir), args);
 
 function newStateDir(): string {
   const dir = tempStateDir('ocsec-e2e-');

@@ -1,14 +1,11 @@
 // End-to-end: the built ocsecd with OPENCLAW_STATE_DIR on a fixture installation, and the built `ocsecctl security audit`.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runOcsecctl, startOcsecd as spawnOcsecd, type ProcessResult } from '../helpers/binaries.js';
 import { tempStateDir } from '../helpers/daemon.js';
 import { materializeFixture } from '../helpers/openclaw-fixture.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const OCSECD = join(root, 'dist/daemon/main.js');
-const OCSECCTL = join(root, 'dist/client/cli.js');
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -20,26 +17,12 @@ function envFor(stateDir: string): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: join(stateDir, 'home'), OPENCLAW_STATE_DIR: stateDir, NODE_OPTIONS: '' };
 }
 
-function startOcsecd(stateDir: string): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, [OCSECD], { env: envFor(stateDir) });
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  return new Promise((resolveStart, reject) => {
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('"msg":"ocsecd listening"')) resolveStart(child);
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code) => reject(new Error(`ocsecd exited ${code} before listening:\n${out}\n${err}`)));
-  });
+async function startOcsecd(stateDir: string): Promise<ChildProcessWithoutNullStreams> {
+  return (await spawnOcsecd(envFor(stateDir), cleanups)).child;
 }
 
-function ocsecctl(stateDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [OCSECCTL, ...args], { env: envFor(stateDir), encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function ocsecctl(stateDir: string, ...args: string[]): ProcessResult {
+  return runOcsecctl(envFor(stateDir), args);
 }
 
 function installation(name: string) {
