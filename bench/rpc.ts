@@ -9,7 +9,7 @@ import { systemClock } from '../daemon/clock.js';
 import { createLogger } from '../daemon/log.js';
 import { startDaemon } from '../daemon/ocsecd.js';
 import { socketPathLimit } from '../daemon/server.js';
-import { openStore, type Db } from '../daemon/store/db.js';
+import { openStore, readMigrations, type Db } from '../daemon/store/db.js';
 
 /** A target a figure must meet: `metric` of the result at least `min`; null where no target is set. */
 export interface Target {
@@ -232,24 +232,19 @@ function execFinishEvent(i: number): AuditInput {
   };
 }
 
-/** The reference: the same columns and indexes as audit_events (migrations/0001), rows carried as they are (no hashing, no redaction, no mirror). */
-const PLAIN_TABLE_SQL = `CREATE TABLE plain_events (
-  seq        INTEGER PRIMARY KEY,
-  ts         TEXT    NOT NULL,
-  actor_uid  INTEGER NOT NULL,
-  actor_pid  INTEGER NOT NULL,
-  action     TEXT    NOT NULL,
-  subject    TEXT    NOT NULL DEFAULT '',
-  data_json  TEXT    NOT NULL,
-  prev_hash  TEXT    NOT NULL,
-  hash       TEXT    NOT NULL
-) STRICT;
-CREATE INDEX plain_events_action ON plain_events(action, seq);
-CREATE INDEX plain_events_ts ON plain_events(ts);`;
+/**
+ * The reference: audit_events' table and indexes taken from migration 0001 itself (so the two cannot
+ * drift), renamed, without the append-only triggers; rows carried as they are (no hashing, no redaction, no mirror).
+ */
+function plainTableSql(): string {
+  const migration = readMigrations().find((m) => m.version === 1)!.sql;
+  const statements = migration.split(/;\s*\n/).filter((st) => /CREATE (TABLE|INDEX) audit_events/.test(st) || /CREATE INDEX audit_events_\w+ ON audit_events/.test(st));
+  return statements.map((st) => st.replace(/audit_events/g, 'plain_events') + ';').join('\n');
+}
 
 /** Inserts into plain_events, one IMMEDIATE transaction per call, like AuditTrail.appendMany. */
 function plainInserter(db: Db) {
-  db.exec(PLAIN_TABLE_SQL);
+  db.exec(plainTableSql());
   const insert = db.prepare(
     `INSERT INTO plain_events (seq, ts, actor_uid, actor_pid, action, subject, data_json, prev_hash, hash)
      VALUES (@seq, @ts, @actor_uid, @actor_pid, @action, @subject, @data_json, @prev_hash, @hash)`,

@@ -71,28 +71,9 @@ export function buildAssessment(results: readonly CheckResult[], ctx: OutputCont
   };
 }
 
-/** A row of the reference's merged view: the control's mapping beside the check's result. */
+/** A row of the reference's merged view: the check's result with the control's mapping beside it. */
 function mergedRow(r: CheckResult) {
-  return {
-    check_id: r.check_id,
-    title: r.title,
-    iso27001: r.iso27001,
-    nist: r.nist_csf,
-    expected_state: r.expected_state,
-    status: referenceStatus(r),
-    risk: r.risk,
-    observed_state: r.observed_state,
-    evidence: r.evidence,
-    gap: r.gap,
-    mitigation: r.mitigation,
-    owner: r.owner,
-    due_date: r.due_date,
-    ocsec_status: r.status,
-    nist_csf: r.nist_csf,
-    nist_800_53: r.nist_800_53,
-    first_seen: r.first_seen,
-    waiver: r.waiver,
-  };
+  return { ...checkRow(r), iso27001: r.iso27001, nist: r.nist_csf, nist_csf: r.nist_csf, nist_800_53: r.nist_800_53, expected_state: r.expected_state };
 }
 
 function count<T extends string>(values: readonly T[]): Partial<Record<T, number>> {

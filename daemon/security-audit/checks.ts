@@ -5,7 +5,7 @@
 import type { SecurityScope, Severity, SkillReport } from '../../client/security-report.js';
 import { redactString } from '../audit/redact.js';
 import type { FirewallState, ListenerSample, NpmAuditResult, OpenClawPackage } from './host.js';
-import { isLoopbackAddress } from './host.js';
+import { isLoopback } from '../network/addresses.js';
 import { lineOf, type AgentView, type Installation } from './installation.js';
 import { CATEGORY_LABEL, chmodCommand, octal, shellQuote as q, type PermCategory, type PermIssue, type PermObservation } from './permissions.js';
 import { estimateEntropyBits, findConfigSecrets, maskSecret, vendorSecretsIn, type ConfigSecret } from './secrets.js';
@@ -114,7 +114,7 @@ export interface Exposure {
 
 function classifyAddress(addr: string): Exposure['kind'] {
   const a = addr.trim().toLowerCase();
-  if (a === 'localhost' || isLoopbackAddress(a)) return 'loopback';
+  if (a === 'localhost' || isLoopback(a)) return 'loopback';
   if (a === '0.0.0.0' || a === '::' || a === '*' || a === '[::]') return 'wildcard';
   if (/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./.test(a) || /^fd7a:115c:a1e0:/i.test(a)) return 'tailnet';
   return 'address';
@@ -661,7 +661,7 @@ export const CHECKS: readonly CheckDef[] = [
       const port = gatewayPort(cfg(f));
       const on = f.listeners.sockets.filter((s) => s.port === port);
       if (on.length === 0) return passed(`nothing listens on port ${port}`);
-      const exposed = on.filter((s) => !isLoopbackAddress(s.address));
+      const exposed = on.filter((s) => !isLoopback(s.address));
       if (exposed.length === 0) return passed(`port ${port} listens on ${on.map((s) => s.address).join(', ')} only`);
       return failed({
         severity: 'high',

@@ -1,6 +1,5 @@
 /** What the audit learns from the host rather than openclaw.json: listening sockets, firewall rules, scheduled tasks, the installed OpenClaw and npm audit. */
 import { execFile } from 'node:child_process';
-import { isLoopback } from '../network/addresses.js';
 import { parseProcNetRow } from '../network/procfs.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -68,10 +67,6 @@ export function parseProcNetTcp(text: string, protocol: Listener['protocol']): L
     start = end + 1;
   }
   return out;
-}
-
-export function isLoopbackAddress(address: string): boolean {
-  return isLoopback(address);
 }
 
 /** Reads the kernel's socket tables directly (no subprocess); unavailable where there is no /proc (macOS). */
