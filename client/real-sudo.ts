@@ -1,8 +1,49 @@
 /** Finds and vets the real sudo binary: root-owned, not writable by group or others, and never the shim itself. */
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
+/** Debian's and Ubuntu's secure_path, used when `sudo -V` does not show one. */
 export const DEFAULT_SECURE_PATH: readonly string[] = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+const SECURE_PATH_LINE = /^Value to override user's \$PATH with: (.*)$/m;
+
+/**
+ * secure_path from `sudo -V` output, or null when it shows none. Only root sees the sudoers defaults, and the
+ * label is translated, so `sudo -V` must run with LC_ALL=C. A sudoers without secure_path makes sudo search
+ * the caller's PATH; the shim never does that, so null means "fall back to DEFAULT_SECURE_PATH".
+ */
+export function securePathFromSudoV(output: string): string[] | null {
+  const match = SECURE_PATH_LINE.exec(output);
+  if (!match) return null;
+  const dirs = match[1]!.split(':').filter((dir) => dir !== '');
+  return dirs.length > 0 ? dirs : null;
+}
+
+/** Asks the real sudo for its secure_path (visible when run as root; null otherwise). Used once, at install. */
+export function readSecurePath(realSudo: string): string[] | null {
+  const r = spawnSync(realSudo, ['-V'], { env: { LC_ALL: 'C', PATH: DEFAULT_SECURE_PATH.join(':') }, encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.status === 0 ? securePathFromSudoV(r.stdout) : null;
+}
+
+/**
+ * The secure path the launcher recorded, if every entry is absolute and no one but root can change it
+ * (the variable reaches the shim from its environment, so a caller's own value must not widen the search).
+ */
+export function trustedSecurePath(value: string | undefined): readonly string[] | null {
+  if (!value) return null;
+  const dirs = value.split(':');
+  for (const dir of dirs) {
+    if (!isAbsolute(dir)) return null;
+    try {
+      const st = statSync(dir);
+      if (st.uid !== 0 || (st.mode & 0o022) !== 0) return null;
+    } catch {
+      // a listed directory that does not exist cannot hold a command; it is harmless to search
+    }
+  }
+  return dirs;
+}
 
 export type RealSudoResult = { ok: true; path: string } | { ok: false; message: string };
 

@@ -5,7 +5,7 @@ import type { InstallStep } from './install/manifest.js';
 import { packagePaths } from './install/package-paths.js';
 import type { Layout } from './layout.js';
 import { LAUNCHER_MARKER } from './posture/path-analysis.js';
-import { locateRealSudo } from './real-sudo.js';
+import { locateRealSudo, readSecurePath } from './real-sudo.js';
 
 export { LAUNCHER_MARKER };
 export type { InstallStep };
@@ -23,14 +23,16 @@ export function bundledShimPath(): string {
  * The launcher: pins the absolute node binary and shim path chosen at install, drops variables that
  * slow or subvert Node, and pins the socket so a caller cannot point the shim at a daemon of its own.
  */
-export function renderLauncher(opts: { node: string; shim: string; socket: string; binDir: string }): string {
+export function renderLauncher(opts: { node: string; shim: string; socket: string; binDir: string; securePath: readonly string[] | null }): string {
   return [
     '#!/bin/sh',
     `${LAUNCHER_MARKER} — installed by \`ocsecctl install --shim\`; remove with \`ocsecctl uninstall --shim\`.`,
     'unset NODE_OPTIONS NODE_EXTRA_CA_CERTS NODE_PATH',
     `OCSEC_SOCKET=${shQuote(opts.socket)}`,
     `OCSEC_SHIM_DIR=${shQuote(opts.binDir)}`,
-    'export OCSEC_SOCKET OCSEC_SHIM_DIR',
+    // sudo's secure_path as read at install (empty: not visible to this user, the shim uses sudo's default).
+    `OCSEC_SECURE_PATH=${shQuote(opts.securePath?.join(':') ?? '')}`,
+    'export OCSEC_SOCKET OCSEC_SHIM_DIR OCSEC_SECURE_PATH',
     `exec ${shQuote(opts.node)} ${shQuote(opts.shim)} "$@"`,
     '',
   ].join('\n');
@@ -42,7 +44,7 @@ export function installShim(layout: Layout, opts: { dryRun: boolean; env: NodeJS
   const realSudo = locateRealSudo({ override: opts.env.OPENCLAW_REAL_SUDO, shimDirs: [layout.binDir] });
   if (!realSudo.ok) throw new Error(`refusing to install the shim: ${realSudo.message}`);
   const launcherPath = join(layout.binDir, 'sudo');
-  const content = renderLauncher({ node: realpathSync(process.execPath), shim: realpathSync(shim), socket: layout.socketPath, binDir: layout.binDir });
+  const content = renderLauncher({ node: realpathSync(process.execPath), shim: realpathSync(shim), socket: layout.socketPath, binDir: layout.binDir, securePath: readSecurePath(realSudo.path) });
   const current = existsSync(launcherPath) ? readFileSync(launcherPath, 'utf8') : null;
   if (current !== null && !current.includes(LAUNCHER_MARKER)) throw new Error(`${launcherPath} exists and was not written by ocsec; move it aside first`);
   const steps: InstallStep[] = [];

@@ -5,7 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { ErrorCode, ShimExit } from '../client/codes.js';
 import { layoutFor, stateDirFrom } from '../client/layout.js';
 import type { PrivilegeDecision, PrivilegeRequestParams } from '../client/protocol.js';
-import { DEFAULT_SECURE_PATH, locateRealSudo } from '../client/real-sudo.js';
+import { DEFAULT_SECURE_PATH, locateRealSudo, trustedSecurePath } from '../client/real-sudo.js';
 import { DaemonRpcError, isDaemonUnreachable, OcsecClient, START_HINT } from '../client/rpc-client.js';
 import { inertLine } from '../client/terminal.js';
 import { loginShellOf, resolveCommand, shellCommandFor } from './resolve-command.js';
@@ -74,7 +74,7 @@ function canonicalCommand(parsed: ParsedSudo, targetUser: string): { argv: strin
     command = shellCommandFor(parsed, shell ?? '/bin/sh');
   }
   const name = command[0]!;
-  const resolved = resolveCommand(name, { securePath: DEFAULT_SECURE_PATH, cwd: parsed.chdir ?? cwd });
+  const resolved = resolveCommand(name, { securePath: trustedSecurePath(env.OCSEC_SECURE_PATH) ?? DEFAULT_SECURE_PATH, cwd: parsed.chdir ?? cwd });
   if (!resolved.ok) {
     return { refused: resolved.message, code: resolved.reason === 'not-found' ? 'command-not-found' : 'invalid-command', status: resolved.reason === 'not-found' ? 1 : ShimExit.InvalidCommand };
   }

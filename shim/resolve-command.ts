@@ -5,22 +5,7 @@ import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ParsedSudo } from './sudo-args.js';
 
-/** Debian's and Ubuntu's secure_path, used when `sudo -V` does not show one. */
-export { DEFAULT_SECURE_PATH } from '../client/real-sudo.js';
-
-const SECURE_PATH_LINE = /^Value to override user's \$PATH with: (.*)$/m;
-
-/**
- * secure_path from `sudo -V` output, or null when it shows none. Only root sees the sudoers defaults, and the
- * label is translated, so the caller should run `sudo -V` as root with LC_ALL=C. A sudoers without secure_path
- * makes sudo search the caller's PATH; the shim never does that, so null means "fall back to DEFAULT_SECURE_PATH".
- */
-export function securePathFromSudoV(output: string): string[] | null {
-  const match = SECURE_PATH_LINE.exec(output);
-  if (!match) return null;
-  const dirs = match[1]!.split(':').filter((dir) => dir !== '');
-  return dirs.length > 0 ? dirs : null;
-}
+export { DEFAULT_SECURE_PATH, securePathFromSudoV } from '../client/real-sudo.js';
 
 export type ResolveResult =
   | { ok: true; path: string; searched: string[] }
