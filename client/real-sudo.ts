@@ -32,17 +32,19 @@ export function readSecurePath(realSudo: string): string[] | null {
  */
 export function trustedSecurePath(value: string | undefined): readonly string[] | null {
   if (!value) return null;
-  const dirs = value.split(':');
-  for (const dir of dirs) {
+  const dirs: string[] = [];
+  for (const dir of value.split(':')) {
     if (!isAbsolute(dir)) return null;
+    let st;
     try {
-      const st = statSync(dir);
-      if (st.uid !== 0 || (st.mode & 0o022) !== 0) return null;
+      st = statSync(dir);
     } catch {
-      // a listed directory that does not exist cannot hold a command; it is harmless to search
+      continue; // not there now, so not searched: someone creating it later gains nothing
     }
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return null;
+    dirs.push(dir);
   }
-  return dirs;
+  return dirs.length > 0 ? dirs : null;
 }
 
 export type RealSudoResult = { ok: true; path: string } | { ok: false; message: string };

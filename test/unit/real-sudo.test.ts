@@ -16,7 +16,8 @@ describe('trustedSecurePath', () => {
     ['root-owned system directories', '/usr/sbin:/usr/bin:/bin', ['/usr/sbin', '/usr/bin', '/bin']],
     ['a relative entry', '/usr/bin:.', null],
     ['a world-writable directory', '/usr/bin:/tmp', null],
-    ['a missing directory is harmless', '/usr/bin:/nonexistent-ocsec', ['/usr/bin', '/nonexistent-ocsec']],
+    ['a missing directory is left out of the search (Ubuntu lists /snap/bin)', '/usr/bin:/nonexistent-ocsec', ['/usr/bin']],
+    ['only missing directories', '/nonexistent-ocsec', null],
   ])('%s', (_name, value, expected) => {
     expect(trustedSecurePath(value)).toEqual(expected);
   });
